@@ -1,0 +1,38 @@
+import { Elysia } from "elysia";
+import type { Logger } from "../log.ts";
+import { registryError } from "../registry/errors.ts";
+import type { Namespace } from "../registry/interfaces.ts";
+import type { RegistryHttpOptions } from "./context.ts";
+import { createRegistryHandler } from "./dispatch.ts";
+import { errorResponse } from "./errors.ts";
+import { accessLog } from "./middleware/accesslog.ts";
+import { registryHeaders } from "./middleware/headers.ts";
+import { readOnly } from "./middleware/readonly.ts";
+
+export interface AppOptions {
+  readonly namespace: Namespace;
+  readonly logger: Logger;
+  readonly http: RegistryHttpOptions;
+  readonly headers: Record<string, readonly string[]>;
+  readonly readOnly: boolean;
+  readonly accessLog: boolean;
+}
+
+/** The HTTP application: middleware plugins, then every `/v2` route through one dispatcher. */
+export function createApp(options: AppOptions) {
+  const handle = createRegistryHandler(options.namespace, options.logger, options.http);
+  // Blob routes stream request bodies themselves: Elysia must not parse them.
+  const raw = { parse: "none" } as const;
+  return new Elysia({ handler: { standardHostname: false } })
+    .use(accessLog(options.logger, options.accessLog))
+    .use(registryHeaders(options.headers))
+    .use(readOnly(options.readOnly, options.logger))
+    .all(`${options.http.prefix}/v2`, ({ request }) => handle(request), raw)
+    .all(`${options.http.prefix}/v2/*`, ({ request }) => handle(request), raw)
+    .onError(({ code, error }) => {
+      if (code === "NOT_FOUND") return errorResponse(registryError("NAME_UNKNOWN", "no such route", undefined, 404), options.logger);
+      return errorResponse(error, options.logger);
+    });
+}
+
+export type App = ReturnType<typeof createApp>;

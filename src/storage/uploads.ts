@@ -1,0 +1,144 @@
+import { type Descriptor, octetStream } from "../registry/descriptor.ts";
+import { type Digest, type DigestAlgorithm, digestParts, hasherDigest } from "../registry/digest.ts";
+import { isRegistryError, registryError } from "../registry/errors.ts";
+import type { UploadStatus, UploadStore } from "../registry/interfaces.ts";
+import type { GlobalBlobStore } from "./blobstore.ts";
+import { isPathNotFound, type StorageDriver } from "./driver/driver.ts";
+import type { HashStates, KeyedMutex } from "./hashstates.ts";
+import type { LinkedBlobStore } from "./linkedblobstore.ts";
+import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "./paths.ts";
+
+const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface UploadSessionsOptions {
+  readonly repository: string;
+  readonly driver: StorageDriver;
+  readonly global: GlobalBlobStore;
+  readonly blobs: LinkedBlobStore;
+  readonly hashStates: HashStates;
+  readonly locks: KeyedMutex;
+  readonly now?: () => Date;
+}
+
+/**
+ * Resumable uploads under `_uploads/<id>/`. Bytes are streamed to the driver and hashed on
+ * the way; the blob becomes visible only after its digest is verified, by an atomic move.
+ */
+export class UploadSessions implements UploadStore {
+  constructor(private readonly options: UploadSessionsOptions) {}
+
+  async start(): Promise<UploadStatus> {
+    const id = crypto.randomUUID();
+    const startedAt = (this.options.now ?? (() => new Date()))();
+    const { driver, repository } = this.options;
+    await driver.putContent(uploadStartedAtPath(repository, id), startedAt.toISOString());
+    await driver.putContent(uploadDataPath(repository, id), new Uint8Array(0));
+    this.options.hashStates.start(this.key(id));
+    return { id, size: 0, startedAt };
+  }
+
+  async status(id: string): Promise<UploadStatus> {
+    const size = await this.size(id);
+    const text = await this.options.driver.getContent(uploadStartedAtPath(this.options.repository, id)).catch(() => undefined);
+    const startedAt = text ? new Date(new TextDecoder().decode(text)) : new Date(0);
+    return { id, size, startedAt };
+  }
+
+  append(id: string, body: ReadableStream<Uint8Array> | null, expectedOffset?: number): Promise<number> {
+    this.checkId(id);
+    return this.options.locks.run(this.key(id), async () => {
+      const size = await this.size(id);
+      if (expectedOffset !== undefined && expectedOffset !== size) {
+        throw registryError("RANGE_INVALID", `upload is at offset ${size}, chunk starts at ${expectedOffset}`, { offset: size }, 416);
+      }
+      return this.write(id, size, body);
+    });
+  }
+
+  commit(id: string, digest: Digest, finalChunk?: ReadableStream<Uint8Array> | null): Promise<Descriptor> {
+    this.checkId(id);
+    return this.options.locks.run(this.key(id), async () => {
+      let size = await this.size(id);
+      if (finalChunk) size = await this.write(id, size, finalChunk);
+      const actual = await this.digestOf(id, size, digestParts(digest).algorithm);
+      if (actual !== digest) {
+        await this.remove(id);
+        throw registryError("DIGEST_INVALID", "provided digest did not match uploaded content", { expected: digest, actual });
+      }
+      const descriptor: Descriptor = { digest, size, mediaType: octetStream };
+      await this.promote(id, digest);
+      await this.options.blobs.link(descriptor);
+      await this.remove(id);
+      return descriptor;
+    });
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.size(id);
+    await this.options.locks.run(this.key(id), () => this.remove(id));
+  }
+
+  private async size(id: string): Promise<number> {
+    this.checkId(id);
+    try {
+      return (await this.options.driver.stat(uploadDataPath(this.options.repository, id))).size;
+    } catch (err) {
+      if (isPathNotFound(err)) throw registryError("BLOB_UPLOAD_UNKNOWN", undefined, { uuid: id });
+      throw err;
+    }
+  }
+
+  /** Streams a body onto the upload, feeding the hash state while it is in step with the data. */
+  private async write(id: string, offset: number, body: ReadableStream<Uint8Array> | null): Promise<number> {
+    if (!body) return offset;
+    const key = this.key(id);
+    const state = this.options.hashStates.get(key);
+    const hasher = state && state.offset === offset ? state.hasher : undefined;
+    if (!hasher) this.options.hashStates.delete(key);
+    const writer = await this.options.driver.writer(uploadDataPath(this.options.repository, id), true);
+    try {
+      for await (const chunk of body) {
+        hasher?.update(chunk);
+        await writer.write(chunk);
+      }
+      await writer.commit();
+    } catch (err) {
+      this.options.hashStates.delete(key);
+      throw isRegistryError(err) ? err : registryError("BLOB_UPLOAD_INVALID", `upload interrupted: ${(err as Error).message}`);
+    } finally {
+      await writer.close();
+    }
+    if (state && hasher) state.offset = writer.size;
+    return writer.size;
+  }
+
+  private async digestOf(id: string, size: number, algorithm: DigestAlgorithm): Promise<Digest> {
+    const state = this.options.hashStates.get(this.key(id));
+    if (state && state.offset === size && state.algorithm === algorithm) return hasherDigest(state.hasher, algorithm);
+    const hasher = new Bun.CryptoHasher(algorithm);
+    const stream = await this.options.driver.reader(uploadDataPath(this.options.repository, id), 0);
+    for await (const chunk of stream) hasher.update(chunk);
+    return `${algorithm}:${hasher.digest("hex")}` as Digest;
+  }
+
+  /** Moves verified data to its content address; a blob already stored is kept as it is. */
+  private async promote(id: string, digest: Digest): Promise<void> {
+    if (await this.options.global.exists(digest)) return;
+    await this.options.driver.move(uploadDataPath(this.options.repository, id), blobDataPath(digest));
+  }
+
+  private async remove(id: string): Promise<void> {
+    this.options.hashStates.delete(this.key(id));
+    await this.options.driver.delete(uploadPath(this.options.repository, id)).catch((err) => {
+      if (!isPathNotFound(err)) throw err;
+    });
+  }
+
+  private checkId(id: string): void {
+    if (!uploadIdPattern.test(id)) throw registryError("BLOB_UPLOAD_UNKNOWN", undefined, { uuid: id.slice(0, 100) });
+  }
+
+  private key(id: string): string {
+    return `${this.options.repository}/${id}`;
+  }
+}
