@@ -1,0 +1,55 @@
+import type { Config } from "./config/schema.ts";
+import type { Logger } from "./log.ts";
+import { buildRegistry, type Registry } from "./wire.ts";
+
+export interface RunningServer {
+  readonly url: string;
+  readonly registry: Registry;
+  /** Stops accepting, lets in-flight requests finish for up to `http.draintimeout`, then closes. */
+  shutdown(): Promise<void>;
+}
+
+/** Splits Go-style listen addresses: `:5000`, `127.0.0.1:5000`, `[::1]:5000`. */
+export function parseListenAddress(addr: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr.trim());
+  if (!m) throw new Error(`http.addr: cannot parse listen address ${JSON.stringify(addr)}`);
+  const hostname = m[1] ?? (m[2] || "0.0.0.0");
+  return { hostname, port: Number(m[3]) };
+}
+
+export function startServer(config: Config, logger: Logger): RunningServer {
+  const registry = buildRegistry(config, logger);
+  const { hostname, port } = parseListenAddress(config.http.addr);
+  const app = registry.app.listen({
+    hostname,
+    port,
+    // Uploads are streamed to storage, so the body size is not bounded by memory.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: 120,
+  });
+  const server = app.server;
+  if (!server) throw new Error("server did not start");
+  const url = `http://${server.hostname}:${server.port}`;
+  logger.info("listening", { addr: `${server.hostname}:${server.port}`, storage: registry.driver.name });
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= drain(server, config.http.draintimeout, logger).then(() => registry.close());
+    return stopping;
+  };
+  return { url, registry, shutdown };
+}
+
+async function drain(server: Bun.Server<unknown>, timeoutMs: number, logger: Logger): Promise<void> {
+  logger.info("shutting down: draining in-flight requests", { draintimeout_ms: timeoutMs });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const graceful = server.stop(false);
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), Math.max(0, timeoutMs));
+  });
+  const outcome = await Promise.race([graceful.then(() => "drained" as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === "timeout") {
+    logger.warn("drain timeout reached: closing remaining connections");
+    await server.stop(true);
+  }
+}

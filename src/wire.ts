@@ -1,0 +1,55 @@
+import { type Config, selectedStorageDriver } from "./config/schema.ts";
+import { createApp } from "./http/app.ts";
+import type { Logger } from "./log.ts";
+import type { StorageDriver } from "./storage/driver/driver.ts";
+import { FilesystemDriver } from "./storage/driver/filesystem.ts";
+import { InMemoryDriver } from "./storage/driver/inmemory.ts";
+import { LocalNamespace } from "./storage/registry.ts";
+
+/** Everything a running registry is made of, built in one place from the config. */
+export interface Registry {
+  readonly app: ReturnType<typeof createApp>;
+  readonly namespace: LocalNamespace;
+  readonly driver: StorageDriver;
+  close(): Promise<void>;
+}
+
+export function createDriver(config: Config): StorageDriver {
+  const name = selectedStorageDriver(config);
+  switch (name) {
+    case "filesystem":
+      return new FilesystemDriver({ rootdirectory: config.storage.filesystem?.rootdirectory ?? "/var/lib/registry" });
+    case "inmemory":
+      return new InMemoryDriver();
+    default:
+      throw new Error(`storage driver "${name}" is not available in this build`);
+  }
+}
+
+export function buildRegistry(config: Config, logger: Logger, driver: StorageDriver = createDriver(config)): Registry {
+  const namespace = new LocalNamespace({
+    driver,
+    deleteEnabled: config.storage.delete.enabled,
+    redirect: !config.storage.redirect.disable,
+  });
+  const app = createApp({
+    namespace,
+    logger,
+    http: {
+      prefix: normalizePrefix(config.http.prefix),
+      host: config.http.host,
+      relativeURLs: config.http.relativeurls,
+    },
+    headers: config.http.headers,
+    readOnly: config.storage.maintenance.readonly.enabled,
+    accessLog: !config.log.accesslog.disabled,
+  });
+  return { app, namespace, driver, close: async () => {} };
+}
+
+/** `http.prefix` as Distribution writes it (`/registry/`) becomes `/registry`; `/` becomes empty. */
+export function normalizePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, "");
+  if (trimmed === "") return "";
+  return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
