@@ -137,11 +137,15 @@ describe("uploads", () => {
 
   test("unknown or malformed upload ids are BLOB_UPLOAD_UNKNOWN", async () => {
     const registry = testRegistry();
-    for (const id of [crypto.randomUUID(), "not-a-uuid", "..", "%2e%2e"]) {
+    for (const id of [crypto.randomUUID(), "not-a-uuid", "%2e%2e%2fx", "a.b"]) {
       const response = await registry.request("GET", `/v2/u/blobs/uploads/${id}`);
       expect(response.status).toBe(404);
       expect(await errorCode(response)).toBe("BLOB_UPLOAD_UNKNOWN");
     }
+    // A dot-segment is resolved by URL parsing before routing: it can only ever point
+    // at another route of the same registry, never at a path outside the upload folder.
+    const dots = await registry.request("GET", "/v2/u/blobs/uploads/..");
+    expect(dots.status).toBe(404);
   });
 
   test("a commit without the in-memory hash state re-hashes the data from storage", async () => {
