@@ -1,0 +1,138 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const repoRoot = resolve(import.meta.dir, "../..");
+export const bunBinary = process.execPath;
+
+/** A free loopback port (asked of the kernel, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => done(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export function commandExists(name: string): boolean {
+  return Bun.which(name) !== null;
+}
+
+/**
+ * Tests that need an external tool skip when it is missing on a developer machine, but fail
+ * in CI (`CI=true`), where `.ci/run` installs it: CI can never skip them silently.
+ */
+export function requireTools(...names: string[]): boolean {
+  const missing = names.filter((name) => !commandExists(name));
+  if (missing.length === 0) return true;
+  if (process.env.CI === "true") throw new Error(`required tools missing in CI: ${missing.join(", ")}`);
+  console.warn(`skipping: ${missing.join(", ")} not installed`);
+  return false;
+}
+
+/** Compiles `dist/skiff` from the current sources. */
+export async function buildBinary(): Promise<string> {
+  const build = Bun.spawn([bunBinary, "run", "build"], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
+  if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
+  return join(repoRoot, "dist", "skiff");
+}
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Everything the server wrote to stderr so far. */
+  output(): string;
+  /** Peak resident set size of the process so far, in bytes (Linux `VmHWM`). */
+  peakRSS(): Promise<number>;
+  stop(): Promise<number>;
+}
+
+export async function tempDir(prefix = "skiff-e2e-"): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Starts a registry process (skiff or Distribution) and waits until `/v2/` answers. */
+export async function startServer(command: string[], port: number, cwd?: string): Promise<ServerProcess> {
+  const child = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+  };
+  void collect(child.stdout);
+  void collect(child.stderr);
+  const host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    if (ok) break;
+    if (attempt > 200) {
+      child.kill();
+      throw new Error(`server did not answer on ${url}:\n${output}`);
+    }
+    await Bun.sleep(50);
+  }
+  return {
+    url,
+    host,
+    pid: child.pid,
+    output: () => output,
+    peakRSS: async () => {
+      const status = await Bun.file(`/proc/${child.pid}/status`).text();
+      const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+      return Number(kb ?? 0) * 1024;
+    },
+    stop: async () => {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const code = await child.exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Writes a config file for skiff or Distribution: filesystem storage under `root`. */
+export async function writeConfig(dir: string, port: number, root: string, extra = ""): Promise<string> {
+  const path = join(dir, `config-${port}.yml`);
+  await writeFile(
+    path,
+    `version: 0.1
+log:
+  level: warn
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: ${root}
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: 127.0.0.1:${port}
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+${extra}`,
+  );
+  return path;
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+export async function run(command: string[], cwd?: string): Promise<string> {
+  const child = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${stdout}\n${stderr}`);
+  return stdout;
+}
