@@ -56,7 +56,11 @@ function checkConfig(path: string): number {
     process.stdout.write(formatConfig(config));
     return 0;
   } catch (err: unknown) {
-    return fail(err instanceof ConfigError ? `invalid configuration:\n${(err as Error).message}` : String(err));
+    return fail(
+      err instanceof ConfigError
+        ? `invalid configuration:\n${(err as Error).message}`
+        : String(err),
+    );
   }
 }
 
@@ -66,9 +70,17 @@ async function serve(path: string | undefined): Promise<number> {
   try {
     config = readConfig(path, (message) => pending.push(message));
   } catch (err: unknown) {
-    return fail(err instanceof ConfigError ? `invalid configuration:\n${(err as Error).message}` : String(err));
+    return fail(
+      err instanceof ConfigError
+        ? `invalid configuration:\n${(err as Error).message}`
+        : String(err),
+    );
   }
-  const logger = createLogger({ level: config.log.level, formatter: config.log.formatter, fields: config.log.fields });
+  const logger = createLogger({
+    level: config.log.level,
+    formatter: config.log.formatter,
+    fields: config.log.fields,
+  });
   for (const message of pending) logger.warn(message);
   const server = startServer(config, logger);
   return new Promise<number>((resolve) => {

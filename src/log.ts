@@ -51,7 +51,9 @@ function formatJson(time: Date, level: LogLevel, msg: string, fields: LogFields)
 
 function formatText(time: Date, level: LogLevel, msg: string, fields: LogFields): string {
   const pairs = Object.entries(fields).map(([key, value]) => `${key}=${quote(value)}`);
-  return [`time="${time.toISOString()}"`, `level=${level}`, `msg=${quote(msg)}`, ...pairs].join(" ");
+  return [`time="${time.toISOString()}"`, `level=${level}`, `msg=${quote(msg)}`, ...pairs].join(
+    " ",
+  );
 }
 
 function quote(value: unknown): string {

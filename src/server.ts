@@ -30,7 +30,10 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   const server = app.server;
   if (!server) throw new Error("server did not start");
   const url = `http://${server.hostname}:${server.port}`;
-  logger.info("listening", { addr: `${server.hostname}:${server.port}`, storage: registry.driver.name });
+  logger.info("listening", {
+    addr: `${server.hostname}:${server.port}`,
+    storage: registry.driver.name,
+  });
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     stopping ??= drain(server, config.http.draintimeout, logger).then(() => registry.close());
@@ -39,7 +42,11 @@ export function startServer(config: Config, logger: Logger): RunningServer {
   return { url, registry, shutdown };
 }
 
-async function drain(server: Bun.Server<unknown>, timeoutMs: number, logger: Logger): Promise<void> {
+async function drain(
+  server: Bun.Server<unknown>,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
   logger.info("shutting down: draining in-flight requests", { draintimeout_ms: timeoutMs });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const graceful = server.stop(false);

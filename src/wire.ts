@@ -18,7 +18,9 @@ export function createDriver(config: Config): StorageDriver {
   const name = selectedStorageDriver(config);
   switch (name) {
     case "filesystem":
-      return new FilesystemDriver({ rootdirectory: config.storage.filesystem?.rootdirectory ?? "/var/lib/registry" });
+      return new FilesystemDriver({
+        rootdirectory: config.storage.filesystem?.rootdirectory ?? "/var/lib/registry",
+      });
     case "inmemory":
       return new InMemoryDriver();
     default:
@@ -26,7 +28,11 @@ export function createDriver(config: Config): StorageDriver {
   }
 }
 
-export function buildRegistry(config: Config, logger: Logger, driver: StorageDriver = createDriver(config)): Registry {
+export function buildRegistry(
+  config: Config,
+  logger: Logger,
+  driver: StorageDriver = createDriver(config),
+): Registry {
   const namespace = new LocalNamespace({
     driver,
     deleteEnabled: config.storage.delete.enabled,

@@ -2,8 +2,8 @@
 const unitMs: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  "µs": 1e-3,
-  "μs": 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -32,7 +32,8 @@ export function parseDuration(value: string | number): number {
   while (position < body.length) {
     partPattern.lastIndex = position;
     const match = partPattern.exec(body);
-    if (!match) throw new Error(`invalid duration ${JSON.stringify(value)} (expected e.g. 168h, 30m, 1.5s)`);
+    if (!match)
+      throw new Error(`invalid duration ${JSON.stringify(value)} (expected e.g. 168h, 30m, 1.5s)`);
     total += Number(match[1]) * (unitMs[match[2] as string] as number);
     position = partPattern.lastIndex;
   }

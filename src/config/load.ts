@@ -21,14 +21,21 @@ export interface LoadOptions {
 }
 
 type Json = Record<string, unknown>;
-type SchemaNode = TSchema & { properties?: Record<string, SchemaNode>; items?: SchemaNode; anyOf?: SchemaNode[]; duration?: boolean; type?: string | string[] };
+type SchemaNode = TSchema & {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  duration?: boolean;
+  type?: string | string[];
+};
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const warn = options.warn ?? (() => {});
   const raw = parseYaml(readText(options), options.path ?? "embedded default");
   applyEnvironment(raw, options.env ?? {});
   normalizeAliases(raw);
-  for (const key of unknownKeys(raw, ConfigSchema as SchemaNode, "")) warn(`unknown configuration key "${key}" ignored`);
+  for (const key of unknownKeys(raw, ConfigSchema as SchemaNode, ""))
+    warn(`unknown configuration key "${key}" ignored`);
   return validate(raw);
 }
 
@@ -50,7 +57,8 @@ function parseYaml(text: string, source: string): Json {
     throw new ConfigError([`${source}: invalid YAML: ${(err as Error).message}`]);
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw new ConfigError([`${source}: the configuration must be a YAML mapping`]);
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new ConfigError([`${source}: the configuration must be a YAML mapping`]);
   return value as Json;
 }
 
@@ -73,7 +81,12 @@ function applyEnvironment(raw: Json, env: Record<string, string | undefined>): v
   }
 }
 
-function envTargets(schema: SchemaNode, prefix: string, path: string[], out = new Map<string, { path: string[]; schema: SchemaNode }>()) {
+function envTargets(
+  schema: SchemaNode,
+  prefix: string,
+  path: string[],
+  out = new Map<string, { path: string[]; schema: SchemaNode }>(),
+) {
   const object = objectSchema(schema);
   if (!object?.properties) return out;
   for (const [key, child] of Object.entries(object.properties)) {
@@ -105,7 +118,9 @@ function normalizeAliases(raw: Json): void {
 
 function unknownKeys(value: unknown, schema: SchemaNode, path: string): string[] {
   if (schema.items && Array.isArray(value)) {
-    return value.flatMap((item, i) => unknownKeys(item, schema.items as SchemaNode, `${path}[${i}]`));
+    return value.flatMap((item, i) =>
+      unknownKeys(item, schema.items as SchemaNode, `${path}[${i}]`),
+    );
   }
   const object = objectSchema(schema);
   if (!object?.properties || !isObject(value)) return [];
@@ -117,9 +132,13 @@ function unknownKeys(value: unknown, schema: SchemaNode, path: string): string[]
 }
 
 function validate(raw: Json): Config {
-  const value = Value.Clean(ConfigSchema, Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)));
+  const value = Value.Clean(
+    ConfigSchema,
+    Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)),
+  );
   const problems = [...Value.Errors(ConfigSchema, value)].map(
-    (error) => `${dotted(error.path)}: ${error.message.toLowerCase()}, got ${JSON.stringify(error.value)}`,
+    (error) =>
+      `${dotted(error.path)}: ${error.message.toLowerCase()}, got ${JSON.stringify(error.value)}`,
   );
   problems.push(...convertDurations(value, ConfigSchema as SchemaNode, ""));
   problems.push(...checkStorage(value as Json));
@@ -130,7 +149,10 @@ function validate(raw: Json): Config {
 }
 
 function convertDurations(value: unknown, schema: SchemaNode, path: string): string[] {
-  if (schema.items && Array.isArray(value)) return value.flatMap((item, i) => convertDurations(item, schema.items as SchemaNode, `${path}[${i}]`));
+  if (schema.items && Array.isArray(value))
+    return value.flatMap((item, i) =>
+      convertDurations(item, schema.items as SchemaNode, `${path}[${i}]`),
+    );
   const object = objectSchema(schema);
   if (!object?.properties || !isObject(value)) return [];
   const problems: string[] = [];
@@ -149,9 +171,12 @@ function convertDurations(value: unknown, schema: SchemaNode, path: string): str
 
 function checkStorage(value: Json): string[] {
   const storage = isObject(value.storage) ? value.storage : {};
-  const configured = storageDrivers.filter((name) => name in storage && storage[name] !== undefined);
+  const configured = storageDrivers.filter(
+    (name) => name in storage && storage[name] !== undefined,
+  );
   if (configured.length === 1) return [];
-  if (configured.length === 0) return [`storage: no storage driver configured (one of ${storageDrivers.join(", ")})`];
+  if (configured.length === 0)
+    return [`storage: no storage driver configured (one of ${storageDrivers.join(", ")})`];
   return [`storage: exactly one storage driver must be configured, found ${configured.join(", ")}`];
 }
 
@@ -160,7 +185,8 @@ function objectSchema(schema: SchemaNode): SchemaNode | undefined {
   return schema.anyOf?.find((option) => option.properties);
 }
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 function ensureObject(parent: Json, key: string): Json {
   if (!isObject(parent[key])) parent[key] = {};
@@ -173,4 +199,5 @@ function setPath(target: Json, path: string[], value: unknown): void {
   node[path[path.length - 1] as string] = value;
 }
 
-const dotted = (pointer: string): string => pointer.replace(/^\//, "").replaceAll("/", ".") || "(root)";
+const dotted = (pointer: string): string =>
+  pointer.replace(/^\//, "").replaceAll("/", ".") || "(root)";

@@ -5,15 +5,25 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
  * syntax and held in milliseconds once loaded (see load.ts).
  */
 const Duration = (defaultValue?: string) =>
-  Type.Unsafe<number>({ ...Type.Union([Type.String(), Type.Number()]), duration: true, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+  Type.Unsafe<number>({
+    ...Type.Union([Type.String(), Type.Number()]),
+    duration: true,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
 
-const Section = <T extends Record<string, TSchema>>(properties: T) => Type.Object(properties, { default: {} });
+const Section = <T extends Record<string, TSchema>>(properties: T) =>
+  Type.Object(properties, { default: {} });
 const Optional = Type.Optional;
-const Str = (defaultValue?: string) => (defaultValue === undefined ? Type.String() : Type.String({ default: defaultValue }));
+const Str = (defaultValue?: string) =>
+  defaultValue === undefined ? Type.String() : Type.String({ default: defaultValue });
 const Bool = (defaultValue = false) => Type.Boolean({ default: defaultValue });
-const Int = (defaultValue?: number) => (defaultValue === undefined ? Type.Integer() : Type.Integer({ default: defaultValue }));
+const Int = (defaultValue?: number) =>
+  defaultValue === undefined ? Type.Integer() : Type.Integer({ default: defaultValue });
 
-const FilesystemStorage = Type.Object({ rootdirectory: Str("/var/lib/registry"), maxthreads: Optional(Int()) });
+const FilesystemStorage = Type.Object({
+  rootdirectory: Str("/var/lib/registry"),
+  maxthreads: Optional(Int()),
+});
 
 const S3Storage = Type.Object({
   accesskey: Optional(Str()),
@@ -46,17 +56,28 @@ const Storage = Section({
   delete: Section({ enabled: Bool(false) }),
   redirect: Section({ disable: Bool(false) }),
   cache: Section({
-    blobdescriptor: Type.Union([Type.Literal("inmemory"), Type.Literal("redis"), Type.Literal("")], { default: "inmemory" }),
+    blobdescriptor: Type.Union(
+      [Type.Literal("inmemory"), Type.Literal("redis"), Type.Literal("")],
+      { default: "inmemory" },
+    ),
     blobdescriptorsize: Int(10_000),
   }),
   maintenance: Section({
-    uploadpurging: Section({ enabled: Bool(true), age: Duration("168h"), interval: Duration("24h"), dryrun: Bool(false) }),
+    uploadpurging: Section({
+      enabled: Bool(true),
+      age: Duration("168h"),
+      interval: Duration("24h"),
+      dryrun: Bool(false),
+    }),
     readonly: Section({ enabled: Bool(false) }),
   }),
 });
 
 const Log = Section({
-  level: Type.Union([Type.Literal("error"), Type.Literal("warn"), Type.Literal("info"), Type.Literal("debug")], { default: "info" }),
+  level: Type.Union(
+    [Type.Literal("error"), Type.Literal("warn"), Type.Literal("info"), Type.Literal("debug")],
+    { default: "info" },
+  ),
   formatter: Type.Union([Type.Literal("text"), Type.Literal("json")], { default: "text" }),
   fields: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
   accesslog: Section({ disabled: Bool(false) }),
@@ -70,8 +91,13 @@ const Http = Section({
   relativeurls: Bool(false),
   secret: Optional(Str()),
   draintimeout: Duration("10s"),
-  headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: { "X-Content-Type-Options": ["nosniff"] } }),
-  debug: Section({ addr: Str(""), prometheus: Section({ enabled: Bool(false), path: Str("/metrics") }) }),
+  headers: Type.Record(Type.String(), Type.Array(Type.String()), {
+    default: { "X-Content-Type-Options": ["nosniff"] },
+  }),
+  debug: Section({
+    addr: Str(""),
+    prometheus: Section({ enabled: Bool(false), path: Str("/metrics") }),
+  }),
   tls: Section({
     certificate: Optional(Str()),
     key: Optional(Str()),
@@ -93,7 +119,11 @@ const Redis = Type.Object({
   readtimeout: Duration("500ms"),
   writetimeout: Duration("500ms"),
   tls: Section({ enabled: Bool(false) }),
-  pool: Section({ maxidle: Optional(Int()), maxactive: Optional(Int()), idletimeout: Optional(Duration()) }),
+  pool: Section({
+    maxidle: Optional(Int()),
+    maxactive: Optional(Int()),
+    idletimeout: Optional(Duration()),
+  }),
 });
 
 const Upstream = {
@@ -125,7 +155,9 @@ export const ConfigSchema = Type.Object({
   redis: Optional(Redis),
   proxy: Optional(Type.Object(Upstream)),
   proxies: Type.Array(Type.Object({ prefix: Str(), ...Upstream }), { default: [] }),
-  health: Section({ storagedriver: Section({ enabled: Bool(true), interval: Duration("10s"), threshold: Int(3) }) }),
+  health: Section({
+    storagedriver: Section({ enabled: Bool(true), interval: Duration("10s"), threshold: Int(3) }),
+  }),
   auth: Optional(Auth),
 });
 

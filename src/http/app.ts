@@ -30,7 +30,11 @@ export function createApp(options: AppOptions) {
     .all(`${options.http.prefix}/v2`, ({ request }) => handle(request), raw)
     .all(`${options.http.prefix}/v2/*`, ({ request }) => handle(request), raw)
     .onError(({ code, error }) => {
-      if (code === "NOT_FOUND") return errorResponse(registryError("NAME_UNKNOWN", "no such route", undefined, 404), options.logger);
+      if (code === "NOT_FOUND")
+        return errorResponse(
+          registryError("NAME_UNKNOWN", "no such route", undefined, 404),
+          options.logger,
+        );
       return errorResponse(error, options.logger);
     });
 }

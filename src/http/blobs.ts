@@ -5,7 +5,11 @@ import { errorResponse } from "./errors.ts";
 import { parseRange } from "./ranges.ts";
 
 /** GET/HEAD/DELETE /v2/<name>/blobs/<digest> */
-export async function handleBlob(ctx: HandlerContext, name: string, digestParam: string): Promise<Response> {
+export async function handleBlob(
+  ctx: HandlerContext,
+  name: string,
+  digestParam: string,
+): Promise<Response> {
   const repository = ctx.namespace.repository(name);
   const digest = parseDigest(digestParam);
   if (ctx.method === "DELETE") {
@@ -22,15 +26,28 @@ export async function handleBlob(ctx: HandlerContext, name: string, digestParam:
   };
   if (method === "HEAD") {
     const descriptor = await repository.blobs.stat(digest);
-    return new Response(null, { status: 200, headers: { ...headers, "Content-Length": String(descriptor.size) } });
+    return new Response(null, {
+      status: 200,
+      headers: { ...headers, "Content-Length": String(descriptor.size) },
+    });
   }
   const content = await repository.blobs.open(digest, method);
-  if (content.redirect !== undefined) return new Response(null, { status: 307, headers: { Location: content.redirect, "Docker-Content-Digest": digest } });
-  if (ctx.request.headers.get("if-none-match") === headers.ETag) return new Response(null, { status: 304, headers });
+  if (content.redirect !== undefined)
+    return new Response(null, {
+      status: 307,
+      headers: { Location: content.redirect, "Docker-Content-Digest": digest },
+    });
+  if (ctx.request.headers.get("if-none-match") === headers.ETag)
+    return new Response(null, { status: 304, headers });
   const { size } = content.descriptor;
   const range = parseRange(ctx.request.headers.get("range"), size);
   if (range.kind === "unsatisfiable") {
-    const err = registryError("RANGE_INVALID", `range not satisfiable for a blob of ${size} bytes`, { size }, 416);
+    const err = registryError(
+      "RANGE_INVALID",
+      `range not satisfiable for a blob of ${size} bytes`,
+      { size },
+      416,
+    );
     return errorResponse(err, ctx.logger, { "Content-Range": `bytes */${size}` });
   }
   if (range.kind === "range") {

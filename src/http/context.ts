@@ -22,7 +22,13 @@ export interface HandlerContext {
   path(path: string): string;
 }
 
-export function makeContext(request: Request, namespace: Namespace, logger: Logger, options: RegistryHttpOptions, query: URLSearchParams): HandlerContext {
+export function makeContext(
+  request: Request,
+  namespace: Namespace,
+  logger: Logger,
+  options: RegistryHttpOptions,
+  query: URLSearchParams,
+): HandlerContext {
   let base: string | undefined;
   return {
     request,
@@ -41,13 +47,24 @@ export function makeContext(request: Request, namespace: Namespace, logger: Logg
 function externalBase(request: Request, configuredHost: string): string {
   if (configuredHost) return configuredHost.replace(/\/+$/, "");
   const url = new URL(request.url);
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.slice(0, -1);
-  const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || request.headers.get("host") || url.host;
+  const proto =
+    request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.slice(0, -1);
+  const host =
+    request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() ||
+    request.headers.get("host") ||
+    url.host;
   return `${proto}://${host}`;
 }
 
 export const noBody = (status: number, headers?: Record<string, string>): Response =>
   new Response(null, { status, headers: { "Content-Length": "0", ...headers } });
 
-export const jsonResponse = (value: unknown, status = 200, headers?: Record<string, string>): Response =>
-  new Response(JSON.stringify(value), { status, headers: { "Content-Type": "application/json", ...headers } });
+export const jsonResponse = (
+  value: unknown,
+  status = 200,
+  headers?: Record<string, string>,
+): Response =>
+  new Response(JSON.stringify(value), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });

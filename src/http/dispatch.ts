@@ -2,7 +2,12 @@ import type { Logger } from "../log.ts";
 import { registryError } from "../registry/errors.ts";
 import type { Namespace } from "../registry/interfaces.ts";
 import { handleBlob } from "./blobs.ts";
-import { type HandlerContext, jsonResponse, makeContext, type RegistryHttpOptions } from "./context.ts";
+import {
+  type HandlerContext,
+  jsonResponse,
+  makeContext,
+  type RegistryHttpOptions,
+} from "./context.ts";
 import { errorResponse } from "./errors.ts";
 import { handleCatalog, handleReferrers, handleTags } from "./listings.ts";
 import { handleManifest } from "./manifests.ts";
@@ -12,15 +17,25 @@ import { handleUpload, handleUploadStart } from "./uploads.ts";
 export type RegistryHandler = (request: Request) => Promise<Response>;
 
 /** Routes a `/v2/...` request to its resource handler; every failure becomes an OCI error. */
-export function createRegistryHandler(namespace: Namespace, logger: Logger, options: RegistryHttpOptions): RegistryHandler {
+export function createRegistryHandler(
+  namespace: Namespace,
+  logger: Logger,
+  options: RegistryHttpOptions,
+): RegistryHandler {
   const v2 = `${options.prefix}/v2`;
   return async (request) => {
     const { path, query } = splitURL(request.url);
     const route = path.startsWith(v2) ? matchRoute(path.slice(v2.length)) : undefined;
     try {
-      if (!route) throw registryError("NAME_UNKNOWN", "no such route", { path: path.slice(0, 300) }, 404);
+      if (!route)
+        throw registryError("NAME_UNKNOWN", "no such route", { path: path.slice(0, 300) }, 404);
       if (!allowedMethods[route.kind].includes(request.method)) {
-        throw registryError("UNSUPPORTED", `method ${request.method} not allowed here`, undefined, 405);
+        throw registryError(
+          "UNSUPPORTED",
+          `method ${request.method} not allowed here`,
+          undefined,
+          405,
+        );
       }
       return await serve(makeContext(request, namespace, logger, options, query), route);
     } catch (err) {

@@ -18,25 +18,46 @@ export async function handleTags(ctx: HandlerContext, name: string): Promise<Res
   const page = parsePage(ctx.query, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const all = await repository.tags.list();
   const after = page.last === undefined ? all : all.filter((tag) => tag > (page.last as string));
-  return paged(ctx, `/${repository.name}/tags/list`, page.limit, after.slice(0, page.limit + 1), (tags) => ({ name: repository.name, tags }));
+  return paged(
+    ctx,
+    `/${repository.name}/tags/list`,
+    page.limit,
+    after.slice(0, page.limit + 1),
+    (tags) => ({ name: repository.name, tags }),
+  );
 }
 
 /** GET /v2/<name>/referrers/<digest> */
-export async function handleReferrers(ctx: HandlerContext, name: string, digestParam: string): Promise<Response> {
+export async function handleReferrers(
+  ctx: HandlerContext,
+  name: string,
+  digestParam: string,
+): Promise<Response> {
   const repository = ctx.namespace.repository(name);
   const subject = parseDigest(digestParam);
   const artifactType = ctx.query.get("artifactType") || undefined;
   const manifests = await repository.referrers.list(subject, artifactType);
   const headers: Record<string, string> = { "Content-Type": mediaTypes.ociIndex };
   if (artifactType) headers["OCI-Filters-Applied"] = "artifactType";
-  return jsonResponse({ schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests }, 200, headers);
+  return jsonResponse(
+    { schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests },
+    200,
+    headers,
+  );
 }
 
 /** `items` holds up to limit+1 entries; the extra one only tells that a next page exists. */
-function paged(ctx: HandlerContext, path: string, limit: number, items: string[], body: (page: string[]) => unknown): Response {
+function paged(
+  ctx: HandlerContext,
+  path: string,
+  limit: number,
+  items: string[],
+  body: (page: string[]) => unknown,
+): Response {
   const page = items.slice(0, limit);
   const headers: Record<string, string> = {};
   const last = page[page.length - 1];
-  if (items.length > limit && last !== undefined) headers.Link = nextLink(ctx.path(path), limit, last);
+  if (items.length > limit && last !== undefined)
+    headers.Link = nextLink(ctx.path(path), limit, last);
   return jsonResponse(body(page), 200, headers);
 }

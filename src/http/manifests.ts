@@ -4,11 +4,15 @@ import type { ManifestReference, Repository } from "../registry/interfaces.ts";
 import { maxManifestBytes } from "../registry/manifest.ts";
 import { mediaTypes } from "../registry/mediatypes.ts";
 import { parseTag } from "../registry/names.ts";
-import { type HandlerContext, noBody } from "./context.ts";
 import { readLimited } from "./body.ts";
+import { type HandlerContext, noBody } from "./context.ts";
 
 /** GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> */
-export async function handleManifest(ctx: HandlerContext, name: string, referenceParam: string): Promise<Response> {
+export async function handleManifest(
+  ctx: HandlerContext,
+  name: string,
+  referenceParam: string,
+): Promise<Response> {
   const repository = ctx.namespace.repository(name);
   const reference = parseReference(referenceParam);
   switch (ctx.method) {
@@ -26,7 +30,11 @@ function parseReference(value: string): ManifestReference {
   return value.includes(":") ? { digest: parseDigest(value) } : { tag: parseTag(value) };
 }
 
-async function getManifest(ctx: HandlerContext, repository: Repository, reference: ManifestReference): Promise<Response> {
+async function getManifest(
+  ctx: HandlerContext,
+  repository: Repository,
+  reference: ManifestReference,
+): Promise<Response> {
   const digest = reference.digest ?? (await repository.tags.resolve(reference.tag));
   const manifest = await repository.manifests.get(digest);
   checkAcceptable(ctx.request.headers.get("accept"), manifest.mediaType);
@@ -36,7 +44,8 @@ async function getManifest(ctx: HandlerContext, repository: Repository, referenc
     ETag: `"${digest}"`,
     "Content-Length": String(manifest.content.byteLength),
   };
-  if (ctx.request.headers.get("if-none-match") === headers.ETag) return new Response(null, { status: 304, headers });
+  if (ctx.request.headers.get("if-none-match") === headers.ETag)
+    return new Response(null, { status: 304, headers });
   return new Response(ctx.method === "HEAD" ? null : manifest.content, { status: 200, headers });
 }
 
@@ -48,16 +57,29 @@ function checkAcceptable(accept: string | null, mediaType: string): void {
   if (mediaType !== mediaTypes.ociManifest && mediaType !== mediaTypes.ociIndex) return;
   if (!accept) return;
   const accepted = accept.split(",").map((part) => part.split(";")[0]?.trim() ?? "");
-  if (accepted.some((type) => type === mediaType || type === "*/*" || type === "application/*")) return;
+  if (accepted.some((type) => type === mediaType || type === "*/*" || type === "application/*"))
+    return;
   if (!accepted.some((type) => type.includes("manifest") || type.includes("image.index"))) return;
-  throw registryError("MANIFEST_UNKNOWN", `manifest is ${mediaType}, which the Accept header does not allow`, { mediaType });
+  throw registryError(
+    "MANIFEST_UNKNOWN",
+    `manifest is ${mediaType}, which the Accept header does not allow`,
+    { mediaType },
+  );
 }
 
-async function putManifest(ctx: HandlerContext, repository: Repository, reference: ManifestReference): Promise<Response> {
+async function putManifest(
+  ctx: HandlerContext,
+  repository: Repository,
+  reference: ManifestReference,
+): Promise<Response> {
   const content = await readLimited(ctx.request, maxManifestBytes, () =>
     registryError("MANIFEST_INVALID", `manifest exceeds ${maxManifestBytes} bytes`, undefined, 413),
   );
-  const result = await repository.manifests.put(content, ctx.request.headers.get("content-type") ?? undefined, reference);
+  const result = await repository.manifests.put(
+    content,
+    ctx.request.headers.get("content-type") ?? undefined,
+    reference,
+  );
   const headers: Record<string, string> = {
     Location: ctx.url(`/${repository.name}/manifests/${result.digest}`),
     "Docker-Content-Digest": result.digest,
@@ -66,7 +88,10 @@ async function putManifest(ctx: HandlerContext, repository: Repository, referenc
   return noBody(201, headers);
 }
 
-async function deleteManifest(repository: Repository, reference: ManifestReference): Promise<Response> {
+async function deleteManifest(
+  repository: Repository,
+  reference: ManifestReference,
+): Promise<Response> {
   if (reference.tag !== undefined) await repository.tags.untag(reference.tag);
   else await repository.manifests.delete(reference.digest);
   return noBody(202);

@@ -10,7 +10,10 @@ export function parsePage(query: URLSearchParams, fallback: number, max: number)
   const n = query.get("n");
   const last = query.get("last") ?? undefined;
   if (n === null || n === "") return { limit: fallback, last };
-  if (!/^\d{1,9}$/.test(n)) throw registryError("PAGINATION_NUMBER_INVALID", "n must be a non-negative integer", { n: n.slice(0, 50) });
+  if (!/^\d{1,9}$/.test(n))
+    throw registryError("PAGINATION_NUMBER_INVALID", "n must be a non-negative integer", {
+      n: n.slice(0, 50),
+    });
   return { limit: Math.min(Number(n), max), last };
 }
 

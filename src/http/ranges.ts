@@ -8,7 +8,10 @@ const rangePattern = /^bytes=(\d*)-(\d*)$/;
 const contentRangePattern = /^(?:bytes )?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/;
 const maxDigits = 15;
 
-export type RangeResult = { readonly kind: "none" } | { readonly kind: "unsatisfiable" } | { readonly kind: "range"; readonly range: ByteRange };
+export type RangeResult =
+  | { readonly kind: "none" }
+  | { readonly kind: "unsatisfiable" }
+  | { readonly kind: "range"; readonly range: ByteRange };
 
 /**
  * Parses a request `Range` header against a blob of `size` bytes. Only single ranges are
@@ -19,7 +22,8 @@ export function parseRange(header: string | null, size: number): RangeResult {
   const m = rangePattern.exec(header.trim());
   if (!m) return { kind: "none" };
   const [, first = "", last = ""] = m;
-  if (first.length > maxDigits || last.length > maxDigits || (first === "" && last === "")) return { kind: "none" };
+  if (first.length > maxDigits || last.length > maxDigits || (first === "" && last === ""))
+    return { kind: "none" };
   if (first === "") {
     const suffix = Number(last);
     if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };

@@ -53,9 +53,17 @@ export interface UploadStore {
    * the current size (RANGE_INVALID otherwise), so out-of-order chunks are refused.
    * Resolves to the upload's new size.
    */
-  append(id: string, body: ReadableStream<Uint8Array> | null, expectedOffset?: number): Promise<number>;
+  append(
+    id: string,
+    body: ReadableStream<Uint8Array> | null,
+    expectedOffset?: number,
+  ): Promise<number>;
   /** Verifies the digest and makes the blob visible; on mismatch nothing becomes visible. */
-  commit(id: string, digest: Digest, finalChunk?: ReadableStream<Uint8Array> | null): Promise<Descriptor>;
+  commit(
+    id: string,
+    digest: Digest,
+    finalChunk?: ReadableStream<Uint8Array> | null,
+  ): Promise<Descriptor>;
   cancel(id: string): Promise<void>;
 }
 
@@ -65,7 +73,9 @@ export interface StoredManifest {
   readonly content: Uint8Array;
 }
 
-export type ManifestReference = { readonly tag: string; readonly digest?: undefined } | { readonly digest: Digest; readonly tag?: undefined };
+export type ManifestReference =
+  | { readonly tag: string; readonly digest?: undefined }
+  | { readonly digest: Digest; readonly tag?: undefined };
 
 export interface ManifestPutResult {
   readonly digest: Digest;
@@ -81,7 +91,11 @@ export interface ManifestStore {
    * Validates, stores and links the manifest, then points `tag` at it when given. With a
    * `digest`, the content must hash to it (DIGEST_INVALID otherwise).
    */
-  put(content: Uint8Array, contentType: string | undefined, reference?: ManifestReference): Promise<ManifestPutResult>;
+  put(
+    content: Uint8Array,
+    contentType: string | undefined,
+    reference?: ManifestReference,
+  ): Promise<ManifestPutResult>;
   delete(digest: Digest): Promise<void>;
 }
 

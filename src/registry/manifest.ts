@@ -1,6 +1,11 @@
 import { type Digest, isDigest } from "./digest.ts";
 import { registryError } from "./errors.ts";
-import { imageManifestTypes, indexManifestTypes, isManifestMediaType, mediaTypes } from "./mediatypes.ts";
+import {
+  imageManifestTypes,
+  indexManifestTypes,
+  isManifestMediaType,
+  mediaTypes,
+} from "./mediatypes.ts";
 
 export const maxManifestBytes = 4 * 1024 * 1024;
 
@@ -25,12 +30,14 @@ export interface ParsedManifest {
 
 type Json = Record<string, unknown>;
 
-const invalid = (reason: string, detail?: unknown) => registryError("MANIFEST_INVALID", `manifest invalid: ${reason}`, detail);
+const invalid = (reason: string, detail?: unknown) =>
+  registryError("MANIFEST_INVALID", `manifest invalid: ${reason}`, detail);
 
 /** Parses and validates an image manifest or index; MANIFEST_INVALID with the reason otherwise. */
 export function parseManifest(content: Uint8Array, contentType?: string): ParsedManifest {
   const json = parseJson(content);
-  if (json.schemaVersion !== 2) throw invalid("schemaVersion must be 2 (schema 1 is not supported)");
+  if (json.schemaVersion !== 2)
+    throw invalid("schemaVersion must be 2 (schema 1 is not supported)");
   const mediaType = resolveMediaType(json, contentType);
   if (indexManifestTypes.has(mediaType)) return parseIndex(json, mediaType);
   return parseImage(json, mediaType);
@@ -43,7 +50,8 @@ function parseJson(content: Uint8Array): Json {
   } catch (err) {
     throw invalid(`not valid JSON (${(err as Error).message})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid("not a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw invalid("not a JSON object");
   return value as Json;
 }
 
@@ -56,7 +64,8 @@ function resolveMediaType(json: Json, contentType?: string): string {
     throw invalid(`mediaType ${declared} does not match Content-Type ${headerType}`);
   }
   const mediaType = declared ?? headerType ?? detectMediaType(json);
-  if (!isManifestMediaType(mediaType)) throw invalid(`unsupported manifest media type ${JSON.stringify(mediaType)}`);
+  if (!isManifestMediaType(mediaType))
+    throw invalid(`unsupported manifest media type ${JSON.stringify(mediaType)}`);
   return mediaType;
 }
 
@@ -73,7 +82,8 @@ export function manifestMediaType(content: Uint8Array): string {
 }
 
 function parseImage(json: Json, mediaType: string): ParsedManifest {
-  if (!imageManifestTypes.has(mediaType)) throw invalid(`unsupported manifest media type ${mediaType}`);
+  if (!imageManifestTypes.has(mediaType))
+    throw invalid(`unsupported manifest media type ${mediaType}`);
   const config = parseReference(json.config, "config");
   if (!Array.isArray(json.layers)) throw invalid("layers must be an array");
   const layers = json.layers.map((layer, i) => parseReference(layer, `layers[${i}]`));
@@ -87,28 +97,48 @@ function parseIndex(json: Json, mediaType: string): ParsedManifest {
   return withOptional({ mediaType, blobs: [], manifests }, json);
 }
 
-function withOptional(base: ParsedManifest, json: Json, config?: ManifestReference): ParsedManifest {
+function withOptional(
+  base: ParsedManifest,
+  json: Json,
+  config?: ManifestReference,
+): ParsedManifest {
   const subject = json.subject === undefined ? undefined : parseReference(json.subject, "subject");
   const artifactType = typeof json.artifactType === "string" ? json.artifactType : undefined;
-  const configType = config && config.mediaType !== mediaTypes.ociEmpty ? config.mediaType : undefined;
+  const configType =
+    config && config.mediaType !== mediaTypes.ociEmpty ? config.mediaType : undefined;
   const annotations = isStringMap(json.annotations) ? json.annotations : undefined;
-  return { ...base, subject, artifactType: artifactType ?? (subject ? configType : undefined), annotations };
+  return {
+    ...base,
+    subject,
+    artifactType: artifactType ?? (subject ? configType : undefined),
+    annotations,
+  };
 }
 
 function parseReference(value: unknown, where: string): ManifestReference {
-  if (typeof value !== "object" || value === null) throw invalid(`${where} must be a descriptor object`);
+  if (typeof value !== "object" || value === null)
+    throw invalid(`${where} must be a descriptor object`);
   const ref = value as Json;
-  if (typeof ref.digest !== "string" || !isDigest(ref.digest)) throw invalid(`${where}.digest is not a valid digest`, { digest: ref.digest });
-  if (typeof ref.size !== "number" || !Number.isSafeInteger(ref.size) || ref.size < 0) throw invalid(`${where}.size must be a non-negative integer`);
-  if (typeof ref.mediaType !== "string" || ref.mediaType === "") throw invalid(`${where}.mediaType is required`);
-  const urls = Array.isArray(ref.urls) ? ref.urls.filter((u): u is string => typeof u === "string") : undefined;
+  if (typeof ref.digest !== "string" || !isDigest(ref.digest))
+    throw invalid(`${where}.digest is not a valid digest`, { digest: ref.digest });
+  if (typeof ref.size !== "number" || !Number.isSafeInteger(ref.size) || ref.size < 0)
+    throw invalid(`${where}.size must be a non-negative integer`);
+  if (typeof ref.mediaType !== "string" || ref.mediaType === "")
+    throw invalid(`${where}.mediaType is required`);
+  const urls = Array.isArray(ref.urls)
+    ? ref.urls.filter((u): u is string => typeof u === "string")
+    : undefined;
   return { digest: ref.digest, size: ref.size, mediaType: ref.mediaType, urls };
 }
 
 /** Foreign (non-distributable) layers with URLs live elsewhere; they need not be in the repository. */
 const isForeignLayer = (layer: ManifestReference): boolean =>
-  (layer.mediaType === mediaTypes.dockerForeignLayer || layer.mediaType.includes("nondistributable")) &&
+  (layer.mediaType === mediaTypes.dockerForeignLayer ||
+    layer.mediaType.includes("nondistributable")) &&
   (layer.urls?.length ?? 0) > 0;
 
 const isStringMap = (value: unknown): value is Record<string, string> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+  typeof value === "object" &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((v) => typeof v === "string");

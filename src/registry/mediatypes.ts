@@ -9,8 +9,14 @@ export const mediaTypes = {
   ociEmpty: "application/vnd.oci.empty.v1+json",
 } as const;
 
-export const imageManifestTypes: ReadonlySet<string> = new Set([mediaTypes.dockerManifest, mediaTypes.ociManifest]);
-export const indexManifestTypes: ReadonlySet<string> = new Set([mediaTypes.dockerManifestList, mediaTypes.ociIndex]);
+export const imageManifestTypes: ReadonlySet<string> = new Set([
+  mediaTypes.dockerManifest,
+  mediaTypes.ociManifest,
+]);
+export const indexManifestTypes: ReadonlySet<string> = new Set([
+  mediaTypes.dockerManifestList,
+  mediaTypes.ociIndex,
+]);
 
 export const isManifestMediaType = (value: string): boolean =>
   imageManifestTypes.has(value) || indexManifestTypes.has(value);

@@ -23,7 +23,9 @@ export class LinkedBlobStatter implements BlobDescriptorService {
   async stat(digest: Digest): Promise<Descriptor> {
     let target: string;
     try {
-      target = new TextDecoder().decode(await this.driver.getContent(this.linkPath(this.repository, digest))).trim();
+      target = new TextDecoder()
+        .decode(await this.driver.getContent(this.linkPath(this.repository, digest)))
+        .trim();
     } catch (err) {
       if (isPathNotFound(err)) throw registryError("BLOB_UNKNOWN", undefined, { digest });
       throw err;
@@ -97,7 +99,8 @@ export class LinkedBlobStore implements BlobStore {
   }
 
   async delete(digest: Digest): Promise<void> {
-    if (!this.options.deleteEnabled) throw registryError("UNSUPPORTED", "deletion is disabled (storage.delete.enabled)");
+    if (!this.options.deleteEnabled)
+      throw registryError("UNSUPPORTED", "deletion is disabled (storage.delete.enabled)");
     await this.stat(digest);
     await this.options.statter.clear(digest);
   }

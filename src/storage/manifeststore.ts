@@ -1,8 +1,19 @@
 import type { Descriptor } from "../registry/descriptor.ts";
 import { type Digest, digestOf, digestParts, isDigest } from "../registry/digest.ts";
 import { isRegistryError, registryError } from "../registry/errors.ts";
-import type { BlobStore, ManifestPutResult, ManifestReference, ManifestStore, StoredManifest } from "../registry/interfaces.ts";
-import { manifestMediaType, maxManifestBytes, type ParsedManifest, parseManifest } from "../registry/manifest.ts";
+import type {
+  BlobStore,
+  ManifestPutResult,
+  ManifestReference,
+  ManifestStore,
+  StoredManifest,
+} from "../registry/interfaces.ts";
+import {
+  manifestMediaType,
+  maxManifestBytes,
+  type ParsedManifest,
+  parseManifest,
+} from "../registry/manifest.ts";
 import type { GlobalBlobStore } from "./blobstore.ts";
 import type { LinkedBlobStatter } from "./linkedblobstore.ts";
 import type { ReferrerLinks } from "./referrers.ts";
@@ -26,7 +37,9 @@ export class ManifestRevisions implements ManifestStore {
     try {
       return await this.options.revisions.stat(digest);
     } catch (err) {
-      throw isRegistryError(err, "BLOB_UNKNOWN") ? registryError("MANIFEST_UNKNOWN", undefined, { digest }) : err;
+      throw isRegistryError(err, "BLOB_UNKNOWN")
+        ? registryError("MANIFEST_UNKNOWN", undefined, { digest })
+        : err;
     }
   }
 
@@ -36,14 +49,25 @@ export class ManifestRevisions implements ManifestStore {
     return { digest, content, mediaType: manifestMediaType(content) };
   }
 
-  async put(content: Uint8Array, contentType: string | undefined, reference?: ManifestReference): Promise<ManifestPutResult> {
+  async put(
+    content: Uint8Array,
+    contentType: string | undefined,
+    reference?: ManifestReference,
+  ): Promise<ManifestPutResult> {
     if (content.byteLength > maxManifestBytes) {
-      throw registryError("MANIFEST_INVALID", `manifest exceeds ${maxManifestBytes} bytes`, { size: content.byteLength }, 413);
+      throw registryError(
+        "MANIFEST_INVALID",
+        `manifest exceeds ${maxManifestBytes} bytes`,
+        { size: content.byteLength },
+        413,
+      );
     }
     const algorithm = reference?.digest ? digestParts(reference.digest).algorithm : "sha256";
     const digest = digestOf(content, algorithm);
     if (reference?.digest && reference.digest !== digest) {
-      throw registryError("DIGEST_INVALID", "manifest digest did not match the reference", { digest: reference.digest });
+      throw registryError("DIGEST_INVALID", "manifest digest did not match the reference", {
+        digest: reference.digest,
+      });
     }
     const manifest = parseManifest(content, contentType);
     await this.checkReferences(manifest);
@@ -55,7 +79,8 @@ export class ManifestRevisions implements ManifestStore {
   }
 
   async delete(digest: Digest): Promise<void> {
-    if (!this.options.deleteEnabled) throw registryError("UNSUPPORTED", "deletion is disabled (storage.delete.enabled)");
+    if (!this.options.deleteEnabled)
+      throw registryError("UNSUPPORTED", "deletion is disabled (storage.delete.enabled)");
     const manifest = await this.get(digest);
     for (const tag of await this.options.tags.lookup(digest)) await this.options.tags.untag(tag);
     const subject = subjectOf(manifest.content);
@@ -67,23 +92,33 @@ export class ManifestRevisions implements ManifestStore {
   private async checkReferences(manifest: ParsedManifest): Promise<void> {
     const missing: Digest[] = [];
     await Promise.all([
-      ...manifest.blobs.map((ref) => this.options.blobs.stat(ref.digest).catch((err) => recordMissing(err, ref.digest, missing))),
-      ...manifest.manifests.map((ref) => this.stat(ref.digest).catch((err) => recordMissing(err, ref.digest, missing))),
+      ...manifest.blobs.map((ref) =>
+        this.options.blobs.stat(ref.digest).catch((err) => recordMissing(err, ref.digest, missing)),
+      ),
+      ...manifest.manifests.map((ref) =>
+        this.stat(ref.digest).catch((err) => recordMissing(err, ref.digest, missing)),
+      ),
     ]);
     if (missing.length > 0) {
-      throw registryError("MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", { digest: missing[0], missing });
+      throw registryError("MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", {
+        digest: missing[0],
+        missing,
+      });
     }
   }
 }
 
 function recordMissing(err: unknown, digest: Digest, missing: Digest[]): void {
-  if (isRegistryError(err, "BLOB_UNKNOWN") || isRegistryError(err, "MANIFEST_UNKNOWN")) missing.push(digest);
+  if (isRegistryError(err, "BLOB_UNKNOWN") || isRegistryError(err, "MANIFEST_UNKNOWN"))
+    missing.push(digest);
   else throw err;
 }
 
 function subjectOf(content: Uint8Array): Digest | undefined {
   try {
-    const subject = (JSON.parse(new TextDecoder().decode(content)) as { subject?: { digest?: unknown } }).subject?.digest;
+    const subject = (
+      JSON.parse(new TextDecoder().decode(content)) as { subject?: { digest?: unknown } }
+    ).subject?.digest;
     return typeof subject === "string" && isDigest(subject) ? subject : undefined;
   } catch {
     return undefined;

@@ -28,7 +28,8 @@ export class ReferrerLinks implements ReferrerStore {
     const digests = await this.referrerDigests(subject);
     const descriptors = await Promise.all(digests.map((digest) => this.describe(digest)));
     return descriptors.filter(
-      (d): d is ReferrerDescriptor => d !== undefined && (artifactType === undefined || d.artifactType === artifactType),
+      (d): d is ReferrerDescriptor =>
+        d !== undefined && (artifactType === undefined || d.artifactType === artifactType),
     );
   }
 

@@ -14,7 +14,10 @@ import { TagLinks } from "./tagstore.ts";
 import { UploadSessions } from "./uploads.ts";
 
 /** Puts a descriptor cache in front of a repository's storage statter. */
-export type StatterFactory = (repository: string, storage: BlobDescriptorService) => BlobDescriptorService;
+export type StatterFactory = (
+  repository: string,
+  storage: BlobDescriptorService,
+) => BlobDescriptorService;
 
 export interface LocalNamespaceOptions {
   readonly driver: StorageDriver;
@@ -50,8 +53,20 @@ export class LocalNamespace implements Namespace {
     });
     const tags = new TagLinks(driver, repository, deleteEnabled);
     const referrers = new ReferrerLinks(driver, this.global, repository);
-    const revisions = new LinkedBlobStatter(driver, this.global, repository, manifestRevisionLinkPath);
-    const manifests = new ManifestRevisions({ global: this.global, revisions, blobs, tags, referrers, deleteEnabled });
+    const revisions = new LinkedBlobStatter(
+      driver,
+      this.global,
+      repository,
+      manifestRevisionLinkPath,
+    );
+    const manifests = new ManifestRevisions({
+      global: this.global,
+      revisions,
+      blobs,
+      tags,
+      referrers,
+      deleteEnabled,
+    });
     const uploads = new UploadSessions({
       repository,
       driver,

@@ -2,7 +2,13 @@ import { type Digest, isDigest } from "../registry/digest.ts";
 import { registryError } from "../registry/errors.ts";
 import type { TagStore } from "../registry/interfaces.ts";
 import { isPathNotFound, type StorageDriver } from "./driver/driver.ts";
-import { manifestTagPath, manifestTagsPath, repositoryPath, tagCurrentLinkPath, tagIndexEntryLinkPath } from "./paths.ts";
+import {
+  manifestTagPath,
+  manifestTagsPath,
+  repositoryPath,
+  tagCurrentLinkPath,
+  tagIndexEntryLinkPath,
+} from "./paths.ts";
 
 /** Tags as Distribution stores them: `tags/<tag>/current/link` plus an index of past digests. */
 export class TagLinks implements TagStore {
@@ -14,7 +20,9 @@ export class TagLinks implements TagStore {
 
   async resolve(tag: string): Promise<Digest> {
     try {
-      const target = new TextDecoder().decode(await this.driver.getContent(tagCurrentLinkPath(this.repository, tag))).trim();
+      const target = new TextDecoder()
+        .decode(await this.driver.getContent(tagCurrentLinkPath(this.repository, tag)))
+        .trim();
       if (isDigest(target)) return target;
     } catch (err) {
       if (!isPathNotFound(err)) throw err;
@@ -28,7 +36,8 @@ export class TagLinks implements TagStore {
   }
 
   async untag(tag: string): Promise<void> {
-    if (!this.deleteEnabled) throw registryError("UNSUPPORTED", "deletion is disabled (storage.delete.enabled)");
+    if (!this.deleteEnabled)
+      throw registryError("UNSUPPORTED", "deletion is disabled (storage.delete.enabled)");
     try {
       await this.driver.delete(manifestTagPath(this.repository, tag));
     } catch (err) {
@@ -50,7 +59,11 @@ export class TagLinks implements TagStore {
 
   async lookup(digest: Digest): Promise<string[]> {
     const tags = await this.list().catch(() => []);
-    const matches = await Promise.all(tags.map(async (tag) => ((await this.resolve(tag).catch(() => undefined)) === digest ? tag : undefined)));
+    const matches = await Promise.all(
+      tags.map(async (tag) =>
+        (await this.resolve(tag).catch(() => undefined)) === digest ? tag : undefined,
+      ),
+    );
     return matches.filter((tag): tag is string => tag !== undefined);
   }
 

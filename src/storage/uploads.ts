@@ -1,5 +1,10 @@
 import { type Descriptor, octetStream } from "../registry/descriptor.ts";
-import { type Digest, type DigestAlgorithm, digestParts, hasherDigest } from "../registry/digest.ts";
+import {
+  type Digest,
+  type DigestAlgorithm,
+  digestParts,
+  hasherDigest,
+} from "../registry/digest.ts";
 import { isRegistryError, registryError } from "../registry/errors.ts";
 import type { UploadStatus, UploadStore } from "../registry/interfaces.ts";
 import type { GlobalBlobStore } from "./blobstore.ts";
@@ -39,23 +44,38 @@ export class UploadSessions implements UploadStore {
 
   async status(id: string): Promise<UploadStatus> {
     const size = await this.size(id);
-    const text = await this.options.driver.getContent(uploadStartedAtPath(this.options.repository, id)).catch(() => undefined);
+    const text = await this.options.driver
+      .getContent(uploadStartedAtPath(this.options.repository, id))
+      .catch(() => undefined);
     const startedAt = text ? new Date(new TextDecoder().decode(text)) : new Date(0);
     return { id, size, startedAt };
   }
 
-  append(id: string, body: ReadableStream<Uint8Array> | null, expectedOffset?: number): Promise<number> {
+  append(
+    id: string,
+    body: ReadableStream<Uint8Array> | null,
+    expectedOffset?: number,
+  ): Promise<number> {
     this.checkId(id);
     return this.options.locks.run(this.key(id), async () => {
       const size = await this.size(id);
       if (expectedOffset !== undefined && expectedOffset !== size) {
-        throw registryError("RANGE_INVALID", `upload is at offset ${size}, chunk starts at ${expectedOffset}`, { offset: size }, 416);
+        throw registryError(
+          "RANGE_INVALID",
+          `upload is at offset ${size}, chunk starts at ${expectedOffset}`,
+          { offset: size },
+          416,
+        );
       }
       return this.write(id, size, body);
     });
   }
 
-  commit(id: string, digest: Digest, finalChunk?: ReadableStream<Uint8Array> | null): Promise<Descriptor> {
+  commit(
+    id: string,
+    digest: Digest,
+    finalChunk?: ReadableStream<Uint8Array> | null,
+  ): Promise<Descriptor> {
     this.checkId(id);
     return this.options.locks.run(this.key(id), async () => {
       let size = await this.size(id);
@@ -63,7 +83,10 @@ export class UploadSessions implements UploadStore {
       const actual = await this.digestOf(id, size, digestParts(digest).algorithm);
       if (actual !== digest) {
         await this.remove(id);
-        throw registryError("DIGEST_INVALID", "provided digest did not match uploaded content", { expected: digest, actual });
+        throw registryError("DIGEST_INVALID", "provided digest did not match uploaded content", {
+          expected: digest,
+          actual,
+        });
       }
       const descriptor: Descriptor = { digest, size, mediaType: octetStream };
       await this.promote(id, digest);
@@ -89,13 +112,20 @@ export class UploadSessions implements UploadStore {
   }
 
   /** Streams a body onto the upload, feeding the hash state while it is in step with the data. */
-  private async write(id: string, offset: number, body: ReadableStream<Uint8Array> | null): Promise<number> {
+  private async write(
+    id: string,
+    offset: number,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<number> {
     if (!body) return offset;
     const key = this.key(id);
     const state = this.options.hashStates.get(key);
     const hasher = state && state.offset === offset ? state.hasher : undefined;
     if (!hasher) this.options.hashStates.delete(key);
-    const writer = await this.options.driver.writer(uploadDataPath(this.options.repository, id), true);
+    const writer = await this.options.driver.writer(
+      uploadDataPath(this.options.repository, id),
+      true,
+    );
     try {
       for await (const chunk of body) {
         hasher?.update(chunk);
@@ -104,7 +134,9 @@ export class UploadSessions implements UploadStore {
       await writer.commit();
     } catch (err) {
       this.options.hashStates.delete(key);
-      throw isRegistryError(err) ? err : registryError("BLOB_UPLOAD_INVALID", `upload interrupted: ${(err as Error).message}`);
+      throw isRegistryError(err)
+        ? err
+        : registryError("BLOB_UPLOAD_INVALID", `upload interrupted: ${(err as Error).message}`);
     } finally {
       await writer.close();
     }
@@ -114,7 +146,8 @@ export class UploadSessions implements UploadStore {
 
   private async digestOf(id: string, size: number, algorithm: DigestAlgorithm): Promise<Digest> {
     const state = this.options.hashStates.get(this.key(id));
-    if (state && state.offset === size && state.algorithm === algorithm) return hasherDigest(state.hasher, algorithm);
+    if (state && state.offset === size && state.algorithm === algorithm)
+      return hasherDigest(state.hasher, algorithm);
     const hasher = new Bun.CryptoHasher(algorithm);
     const stream = await this.options.driver.reader(uploadDataPath(this.options.repository, id), 0);
     for await (const chunk of stream) hasher.update(chunk);
@@ -124,7 +157,10 @@ export class UploadSessions implements UploadStore {
   /** Moves verified data to its content address; a blob already stored is kept as it is. */
   private async promote(id: string, digest: Digest): Promise<void> {
     if (await this.options.global.exists(digest)) return;
-    await this.options.driver.move(uploadDataPath(this.options.repository, id), blobDataPath(digest));
+    await this.options.driver.move(
+      uploadDataPath(this.options.repository, id),
+      blobDataPath(digest),
+    );
   }
 
   private async remove(id: string): Promise<void> {
@@ -135,7 +171,8 @@ export class UploadSessions implements UploadStore {
   }
 
   private checkId(id: string): void {
-    if (!uploadIdPattern.test(id)) throw registryError("BLOB_UPLOAD_UNKNOWN", undefined, { uuid: id.slice(0, 100) });
+    if (!uploadIdPattern.test(id))
+      throw registryError("BLOB_UPLOAD_UNKNOWN", undefined, { uuid: id.slice(0, 100) });
   }
 
   private key(id: string): string {

@@ -16,7 +16,8 @@ describe("parseDuration", () => {
     [".5s", 500],
   ])("%p", (text, ms) => expect(parseDuration(text)).toBeCloseTo(ms, 9));
 
-  test("a bare number is nanoseconds, as in Go", () => expect(parseDuration(2_000_000_000)).toBe(2000));
+  test("a bare number is nanoseconds, as in Go", () =>
+    expect(parseDuration(2_000_000_000)).toBe(2000));
 
   test.each(["", "10", "1d", "h", "1.2.3s", "10 s", "s10", "--1s"])("%p is rejected", (text) => {
     expect(() => parseDuration(text)).toThrow(/invalid duration/);
@@ -34,6 +35,7 @@ describe("formatDuration", () => {
   ])("%p", (ms, text) => expect(formatDuration(ms)).toBe(text));
 
   test("round-trips through parseDuration", () => {
-    for (const ms of [1, 999, 1000, 61_000, 3_600_001]) expect(parseDuration(formatDuration(ms))).toBeCloseTo(ms, 6);
+    for (const ms of [1, 999, 1000, 61_000, 3_600_001])
+      expect(parseDuration(formatDuration(ms))).toBeCloseTo(ms, 6);
   });
 });

@@ -34,9 +34,19 @@ describe("loadConfig", () => {
     const { config } = load("version: 0.1\nstorage:\n  inmemory:\n");
     expect(selectedStorageDriver(config)).toBe("inmemory");
     expect(config.version).toBe("0.1");
-    expect(config.log).toEqual({ level: "info", formatter: "text", fields: {}, accesslog: { disabled: false } });
+    expect(config.log).toEqual({
+      level: "info",
+      formatter: "text",
+      fields: {},
+      accesslog: { disabled: false },
+    });
     expect(config.storage.delete.enabled).toBe(false);
-    expect(config.storage.maintenance.uploadpurging).toEqual({ enabled: true, age: 604_800_000, interval: 86_400_000, dryrun: false });
+    expect(config.storage.maintenance.uploadpurging).toEqual({
+      enabled: true,
+      age: 604_800_000,
+      interval: 86_400_000,
+      dryrun: false,
+    });
     expect(config.http.addr).toBe(":5000");
     expect(config.http.draintimeout).toBe(10_000);
     expect(config.http.headers).toEqual({ "X-Content-Type-Options": ["nosniff"] });
@@ -46,7 +56,10 @@ describe("loadConfig", () => {
 
   test("the Debian docker-registry 2.8.2 config loads as it is", () => {
     const warnings: string[] = [];
-    const config = loadConfig({ path: fixture("distribution-debian.yml"), warn: (m) => warnings.push(m) });
+    const config = loadConfig({
+      path: fixture("distribution-debian.yml"),
+      warn: (m) => warnings.push(m),
+    });
     expect(config.storage.filesystem?.rootdirectory).toBe("/var/lib/docker-registry");
     expect(config.storage.delete.enabled).toBe(true);
     expect(config.http.addr).toBe(":5000");
@@ -56,7 +69,10 @@ describe("loadConfig", () => {
 
   test("a full Distribution config loads, sections skiff lacks are warned about", () => {
     const warnings: string[] = [];
-    const config = loadConfig({ path: fixture("distribution-full.yml"), warn: (m) => warnings.push(m) });
+    const config = loadConfig({
+      path: fixture("distribution-full.yml"),
+      warn: (m) => warnings.push(m),
+    });
     expect(config.log.level).toBe("debug");
     expect(config.log.formatter).toBe("json");
     expect(config.log.fields).toEqual({ service: "registry", environment: "staging" });
@@ -68,7 +84,9 @@ describe("loadConfig", () => {
     expect(config.proxy?.ttl).toBe(72 * 3_600_000);
     expect(config.storage.cache.blobdescriptor).toBe("redis");
     expect(warnings.sort()).toEqual(
-      ["loglevel", "middleware", "notifications", "reporting", "validation"].map((key) => `unknown configuration key "${key}" ignored`),
+      ["loglevel", "middleware", "notifications", "reporting", "validation"].map(
+        (key) => `unknown configuration key "${key}" ignored`,
+      ),
     );
   });
 
@@ -79,7 +97,9 @@ describe("loadConfig", () => {
   });
 
   test("invalid values name the key path and the reason", () => {
-    const message = problems("storage:\n  inmemory:\n  delete:\n    enabled: maybe\nhttp:\n  draintimeout: 10 parsecs\nlog:\n  level: loud\n");
+    const message = problems(
+      "storage:\n  inmemory:\n  delete:\n    enabled: maybe\nhttp:\n  draintimeout: 10 parsecs\nlog:\n  level: loud\n",
+    );
     expect(message).toContain("storage.delete.enabled");
     expect(message).toContain('"maybe"');
     expect(message).toContain("http.draintimeout: invalid duration");
@@ -87,13 +107,22 @@ describe("loadConfig", () => {
   });
 
   test("zero or two storage drivers are errors", () => {
-    expect(problems("version: 0.1\nstorage:\n  delete: {enabled: true}\n")).toContain("no storage driver configured");
-    expect(problems("storage:\n  inmemory:\n  filesystem: {rootdirectory: /x}\n")).toContain("exactly one storage driver");
+    expect(problems("version: 0.1\nstorage:\n  delete: {enabled: true}\n")).toContain(
+      "no storage driver configured",
+    );
+    expect(problems("storage:\n  inmemory:\n  filesystem: {rootdirectory: /x}\n")).toContain(
+      "exactly one storage driver",
+    );
   });
 
   test("unknown keys deep inside known sections are warned about", () => {
-    const { warnings } = load("storage:\n  inmemory:\n  bogus: 1\nhttp:\n  debug:\n    extra: true\n");
-    expect(warnings).toEqual(['unknown configuration key "storage.bogus" ignored', 'unknown configuration key "http.debug.extra" ignored']);
+    const { warnings } = load(
+      "storage:\n  inmemory:\n  bogus: 1\nhttp:\n  debug:\n    extra: true\n",
+    );
+    expect(warnings).toEqual([
+      'unknown configuration key "storage.bogus" ignored',
+      'unknown configuration key "http.debug.extra" ignored',
+    ]);
   });
 
   test("YAML that is not a mapping is rejected", () => {
@@ -102,7 +131,9 @@ describe("loadConfig", () => {
   });
 
   test("an unreadable file is a clear error", () => {
-    expect(() => loadConfig({ path: "/nonexistent/config.yml" })).toThrow(/cannot read \/nonexistent\/config.yml/);
+    expect(() => loadConfig({ path: "/nonexistent/config.yml" })).toThrow(
+      /cannot read \/nonexistent\/config.yml/,
+    );
   });
 });
 
@@ -142,7 +173,9 @@ describe("environment overrides", () => {
   });
 
   test("a bad override is reported with its key path", () => {
-    expect(problems(base, { REGISTRY_STORAGE_DELETE_ENABLED: "perhaps" })).toContain("storage.delete.enabled");
+    expect(problems(base, { REGISTRY_STORAGE_DELETE_ENABLED: "perhaps" })).toContain(
+      "storage.delete.enabled",
+    );
   });
 
   test("unrelated environment variables are ignored", () => {

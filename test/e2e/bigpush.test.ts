@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { buildBinary, freePort, type ServerProcess, startServer, tempDir, writeConfig } from "../support/process.ts";
+import {
+  buildBinary,
+  freePort,
+  type ServerProcess,
+  startServer,
+  tempDir,
+  writeConfig,
+} from "../support/process.ts";
 
 const MiB = 1024 * 1024;
 
@@ -8,7 +15,10 @@ const MiB = 1024 * 1024;
  * A request body generated on the fly (deterministic bytes, hashed as they are produced), so
  * neither side ever holds the blob: only the server's streaming is being measured.
  */
-function generatedBody(size: number, seed: number): { body: ReadableStream<Uint8Array>; digest: Promise<string> } {
+function generatedBody(
+  size: number,
+  seed: number,
+): { body: ReadableStream<Uint8Array>; digest: Promise<string> } {
   const hasher = new Bun.CryptoHasher("sha256");
   const chunk = new Uint8Array(MiB);
   let sent = 0;
@@ -43,7 +53,10 @@ describe("large streamed uploads against the compiled binary", () => {
     work = await tempDir();
     const binary = await buildBinary();
     const port = await freePort();
-    server = await startServer([binary, "serve", await writeConfig(work.path, port, join(work.path, "data"))], port);
+    server = await startServer(
+      [binary, "serve", await writeConfig(work.path, port, join(work.path, "data"))],
+      port,
+    );
   });
 
   afterAll(async () => {
@@ -57,7 +70,11 @@ describe("large streamed uploads against the compiled binary", () => {
     expect(start.status).toBe(202);
     const location = start.headers.get("location") as string;
     const generated = generatedBody(size, 0x5eed);
-    const patch = await fetch(location, { method: "PATCH", body: generated.body, headers: { "Content-Type": "application/octet-stream" } });
+    const patch = await fetch(location, {
+      method: "PATCH",
+      body: generated.body,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
     expect(patch.status).toBe(202);
     expect(patch.headers.get("range")).toBe(`0-${size - 1}`);
     const digest = await generated.digest;

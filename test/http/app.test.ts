@@ -14,7 +14,9 @@ describe("base and errors", () => {
   });
 
   test("configured http.headers and the API version header are on errors too", async () => {
-    const registry = testRegistry({ headers: { "X-Content-Type-Options": ["nosniff"], "X-Custom": ["a", "b"] } });
+    const registry = testRegistry({
+      headers: { "X-Content-Type-Options": ["nosniff"], "X-Custom": ["a", "b"] },
+    });
     const response = await registry.request("GET", `/v2/a/blobs/${digestOf("x")}`);
     expect(response.status).toBe(404);
     expect(response.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
@@ -40,7 +42,9 @@ describe("base and errors", () => {
 
   test("a request id is echoed or generated", async () => {
     const registry = testRegistry();
-    const echoed = await registry.request("GET", "/v2/", { headers: { "X-Request-Id": "abc-123" } });
+    const echoed = await registry.request("GET", "/v2/", {
+      headers: { "X-Request-Id": "abc-123" },
+    });
     expect(echoed.headers.get("x-request-id")).toBe("abc-123");
     const generated = await registry.request("GET", "/v2/");
     expect(generated.headers.get("x-request-id")).toBeString();
@@ -48,7 +52,20 @@ describe("base and errors", () => {
 });
 
 describe("repository names", () => {
-  const invalid = ["UPPER/case", "a..b", "a//b", "-lead", "trail-", "a/", "x".repeat(256), "a/b__/c", "a%2fb", "space%20x", "..", "a/.."];
+  const invalid = [
+    "UPPER/case",
+    "a..b",
+    "a//b",
+    "-lead",
+    "trail-",
+    "a/",
+    "x".repeat(256),
+    "a/b__/c",
+    "a%2fb",
+    "space%20x",
+    "..",
+    "a/..",
+  ];
 
   test.each(invalid)("%p is 400 NAME_INVALID on every route and writes nothing", async (name) => {
     const registry = testRegistry();
@@ -62,7 +79,11 @@ describe("repository names", () => {
       ["GET", `/v2/${name}/referrers/${digest}`],
     ];
     for (const [method, path] of requests) {
-      const response = await registry.request(method, path, method === "PUT" || method === "POST" ? { body: "{}" } : undefined);
+      const response = await registry.request(
+        method,
+        path,
+        method === "PUT" || method === "POST" ? { body: "{}" } : undefined,
+      );
       expect(response.status).toBeLessThan(500);
       if (response.status !== 404) {
         expect(response.status).toBe(400);
@@ -70,10 +91,12 @@ describe("repository names", () => {
       }
     }
     const files: string[] = [];
-    await registry.driver.walk("/", (info) => {
-      files.push(info.path);
-      return undefined;
-    }).catch(() => undefined);
+    await registry.driver
+      .walk("/", (info) => {
+        files.push(info.path);
+        return undefined;
+      })
+      .catch(() => undefined);
     expect(files).toEqual([]);
   });
 
@@ -96,7 +119,9 @@ describe("read-only mode", () => {
     expect(push.status).toBe(405);
     expect(await errorCode(push)).toBe("UNSUPPORTED");
     expect((await registry.request("DELETE", `/v2/ro/manifests/${image.digest}`)).status).toBe(405);
-    expect((await registry.request("PUT", "/v2/ro/manifests/v2", { body: image.manifest })).status).toBe(405);
+    expect(
+      (await registry.request("PUT", "/v2/ro/manifests/v2", { body: image.manifest })).status,
+    ).toBe(405);
     expect((await registry.request("GET", "/v2/ro/manifests/v1")).status).toBe(200);
     expect((await registry.request("HEAD", `/v2/ro/blobs/${image.config}`)).status).toBe(200);
   });
@@ -111,7 +136,11 @@ describe("http.prefix and relative URLs", () => {
     expect(response.headers.get("location")).toStartWith("/registry/v2/p/blobs/uploads/");
     const digest = await (async () => {
       const content = bytes("prefixed");
-      const put = await registry.request("POST", `/registry/v2/p/blobs/uploads/?digest=${digestOf(content)}`, { body: content });
+      const put = await registry.request(
+        "POST",
+        `/registry/v2/p/blobs/uploads/?digest=${digestOf(content)}`,
+        { body: content },
+      );
       expect(put.status).toBe(201);
       return digestOf(content);
     })();
@@ -120,8 +149,12 @@ describe("http.prefix and relative URLs", () => {
 
   test("absolute Locations honour X-Forwarded-Proto and Host", async () => {
     const registry = testRegistry();
-    const response = await registry.request("POST", "/v2/p/blobs/uploads/", { headers: { "X-Forwarded-Proto": "https", Host: "reg.example:8443" } });
-    expect(response.headers.get("location")).toStartWith("https://reg.example:8443/v2/p/blobs/uploads/");
+    const response = await registry.request("POST", "/v2/p/blobs/uploads/", {
+      headers: { "X-Forwarded-Proto": "https", Host: "reg.example:8443" },
+    });
+    expect(response.headers.get("location")).toStartWith(
+      "https://reg.example:8443/v2/p/blobs/uploads/",
+    );
     await pushBlob(registry, "p", bytes("unused"));
   });
 });

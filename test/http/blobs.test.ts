@@ -43,7 +43,13 @@ describe("blobs", () => {
 
   test("malformed digests are 400 DIGEST_INVALID before any storage access", async () => {
     const registry = testRegistry();
-    for (const bad of ["sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e", `sha256:${"g".repeat(64)}`, `sha256:${"A".repeat(64)}`, `sha512:${"a".repeat(64)}`]) {
+    for (const bad of [
+      "sha256:abc",
+      "md5:d41d8cd98f00b204e9800998ecf8427e",
+      `sha256:${"g".repeat(64)}`,
+      `sha256:${"A".repeat(64)}`,
+      `sha512:${"a".repeat(64)}`,
+    ]) {
       const response = await registry.request("GET", `/v2/a/blobs/${bad}`);
       expect(response.status).toBe(400);
       expect(await errorCode(response)).toBe("DIGEST_INVALID");
@@ -59,7 +65,9 @@ describe("blobs", () => {
 
     test("a byte range answers 206 with Content-Range", async () => {
       const { registry, digest } = await setup();
-      const response = await registry.request("GET", `/v2/r/blobs/${digest}`, { headers: { Range: "bytes=10-19" } });
+      const response = await registry.request("GET", `/v2/r/blobs/${digest}`, {
+        headers: { Range: "bytes=10-19" },
+      });
       expect(response.status).toBe(206);
       expect(response.headers.get("content-range")).toBe("bytes 10-19/1000");
       expect(new Uint8Array(await response.arrayBuffer())).toEqual(content.slice(10, 20));
@@ -67,22 +75,30 @@ describe("blobs", () => {
 
     test("open-ended and suffix ranges", async () => {
       const { registry, digest } = await setup();
-      const open = await registry.request("GET", `/v2/r/blobs/${digest}`, { headers: { Range: "bytes=990-" } });
+      const open = await registry.request("GET", `/v2/r/blobs/${digest}`, {
+        headers: { Range: "bytes=990-" },
+      });
       expect(open.status).toBe(206);
       expect(new Uint8Array(await open.arrayBuffer())).toEqual(content.slice(990));
-      const suffix = await registry.request("GET", `/v2/r/blobs/${digest}`, { headers: { Range: "bytes=-5" } });
+      const suffix = await registry.request("GET", `/v2/r/blobs/${digest}`, {
+        headers: { Range: "bytes=-5" },
+      });
       expect(suffix.headers.get("content-range")).toBe("bytes 995-999/1000");
     });
 
     test("an end past the size is clamped", async () => {
       const { registry, digest } = await setup();
-      const response = await registry.request("GET", `/v2/r/blobs/${digest}`, { headers: { Range: "bytes=900-5000" } });
+      const response = await registry.request("GET", `/v2/r/blobs/${digest}`, {
+        headers: { Range: "bytes=900-5000" },
+      });
       expect(response.headers.get("content-range")).toBe("bytes 900-999/1000");
     });
 
     test("a start past the end is 416 with Content-Range */size", async () => {
       const { registry, digest } = await setup();
-      const response = await registry.request("GET", `/v2/r/blobs/${digest}`, { headers: { Range: "bytes=1000-1001" } });
+      const response = await registry.request("GET", `/v2/r/blobs/${digest}`, {
+        headers: { Range: "bytes=1000-1001" },
+      });
       expect(response.status).toBe(416);
       expect(response.headers.get("content-range")).toBe("bytes */1000");
       expect(await errorCode(response)).toBe("RANGE_INVALID");
@@ -90,8 +106,16 @@ describe("blobs", () => {
 
     test("malformed, reversed and overflowing ranges serve the whole blob", async () => {
       const { registry, digest } = await setup();
-      for (const range of ["bytes=20-10", "items=0-1", "bytes=abc", `bytes=0-${"9".repeat(40)}`, "bytes=0-1,5-6"]) {
-        const response = await registry.request("GET", `/v2/r/blobs/${digest}`, { headers: { Range: range } });
+      for (const range of [
+        "bytes=20-10",
+        "items=0-1",
+        "bytes=abc",
+        `bytes=0-${"9".repeat(40)}`,
+        "bytes=0-1,5-6",
+      ]) {
+        const response = await registry.request("GET", `/v2/r/blobs/${digest}`, {
+          headers: { Range: range },
+        });
         expect(response.status).toBe(200);
         expect((await response.arrayBuffer()).byteLength).toBe(1000);
       }
@@ -101,7 +125,9 @@ describe("blobs", () => {
   test("If-None-Match with the ETag answers 304", async () => {
     const registry = testRegistry();
     const digest = await pushBlob(registry, "c", bytes("cached"));
-    const response = await registry.request("GET", `/v2/c/blobs/${digest}`, { headers: { "If-None-Match": `"${digest}"` } });
+    const response = await registry.request("GET", `/v2/c/blobs/${digest}`, {
+      headers: { "If-None-Match": `"${digest}"` },
+    });
     expect(response.status).toBe(304);
   });
 

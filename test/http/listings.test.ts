@@ -29,7 +29,10 @@ describe("tags list", () => {
   test("a repository with blobs but no tags lists none", async () => {
     const registry = testRegistry();
     await pushBlob(registry, "untagged", bytes("x"));
-    expect(await (await registry.request("GET", "/v2/untagged/tags/list")).json()).toEqual({ name: "untagged", tags: [] });
+    expect(await (await registry.request("GET", "/v2/untagged/tags/list")).json()).toEqual({
+      name: "untagged",
+      tags: [],
+    });
   });
 
   test("a bad n is PAGINATION_NUMBER_INVALID", async () => {
@@ -46,7 +49,8 @@ describe("tags list", () => {
 describe("catalog", () => {
   test("lists repositories in order with pagination", async () => {
     const registry = testRegistry();
-    for (const name of ["zeta", "alpha/one", "alpha/two", "beta"]) await pushImage(registry, name, "v1");
+    for (const name of ["zeta", "alpha/one", "alpha/two", "beta"])
+      await pushImage(registry, name, "v1");
     await pushBlob(registry, "blobs-only", bytes("no manifests"));
     const all = await registry.request("GET", "/v2/_catalog");
     expect(await all.json()).toEqual({ repositories: ["alpha/one", "alpha/two", "beta", "zeta"] });
@@ -58,12 +62,19 @@ describe("catalog", () => {
   });
 
   test("an empty registry has an empty catalog", async () => {
-    expect(await (await testRegistry().request("GET", "/v2/_catalog")).json()).toEqual({ repositories: [] });
+    expect(await (await testRegistry().request("GET", "/v2/_catalog")).json()).toEqual({
+      repositories: [],
+    });
   });
 });
 
 describe("referrers", () => {
-  async function pushArtifact(registry: ReturnType<typeof testRegistry>, name: string, subject: { digest: string; size: number }, artifactType: string) {
+  async function pushArtifact(
+    registry: ReturnType<typeof testRegistry>,
+    name: string,
+    subject: { digest: string; size: number },
+    artifactType: string,
+  ) {
     const empty = await pushBlob(registry, name, bytes("{}"));
     const artifact = bytes(
       JSON.stringify({
@@ -76,7 +87,10 @@ describe("referrers", () => {
         annotations: { kind: artifactType },
       }),
     );
-    const response = await registry.request("PUT", `/v2/${name}/manifests/${digestOf(artifact)}`, { body: artifact, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const response = await registry.request("PUT", `/v2/${name}/manifests/${digestOf(artifact)}`, {
+      body: artifact,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(response.status).toBe(201);
     return { digest: digestOf(artifact), size: artifact.byteLength };
   }
@@ -91,7 +105,16 @@ describe("referrers", () => {
     const all = await registry.request("GET", `/v2/ref/referrers/${image.digest}`);
     expect(all.status).toBe(200);
     expect(all.headers.get("content-type")).toBe(mediaTypes.ociIndex);
-    const index = (await all.json()) as { schemaVersion: number; mediaType: string; manifests: { digest: string; artifactType: string; size: number; annotations: Record<string, string> }[] };
+    const index = (await all.json()) as {
+      schemaVersion: number;
+      mediaType: string;
+      manifests: {
+        digest: string;
+        artifactType: string;
+        size: number;
+        annotations: Record<string, string>;
+      }[];
+    };
     expect(index.schemaVersion).toBe(2);
     expect(index.mediaType).toBe(mediaTypes.ociIndex);
     expect(index.manifests.map((m) => m.digest).sort()).toEqual([sbom.digest, sig.digest].sort());
@@ -100,7 +123,10 @@ describe("referrers", () => {
     expect(sbomEntry?.size).toBe(sbom.size);
     expect(sbomEntry?.annotations).toEqual({ kind: "application/vnd.example.sbom" });
 
-    const filtered = await registry.request("GET", `/v2/ref/referrers/${image.digest}?artifactType=application/vnd.example.signature`);
+    const filtered = await registry.request(
+      "GET",
+      `/v2/ref/referrers/${image.digest}?artifactType=application/vnd.example.signature`,
+    );
     expect(filtered.headers.get("oci-filters-applied")).toBe("artifactType");
     const filteredIndex = (await filtered.json()) as { manifests: { digest: string }[] };
     expect(filteredIndex.manifests.map((m) => m.digest)).toEqual([sig.digest]);
@@ -111,7 +137,12 @@ describe("referrers", () => {
     const image = await pushImage(registry, "ref2", "v1");
     const none = await registry.request("GET", `/v2/ref2/referrers/${digestOf("nothing")}`);
     expect(((await none.json()) as { manifests: unknown[] }).manifests).toEqual([]);
-    const sig = await pushArtifact(registry, "ref2", { digest: image.digest, size: image.manifest.byteLength }, "application/vnd.example.signature");
+    const sig = await pushArtifact(
+      registry,
+      "ref2",
+      { digest: image.digest, size: image.manifest.byteLength },
+      "application/vnd.example.signature",
+    );
     expect((await registry.request("DELETE", `/v2/ref2/manifests/${sig.digest}`)).status).toBe(202);
     const after = await registry.request("GET", `/v2/ref2/referrers/${image.digest}`);
     expect(((await after.json()) as { manifests: unknown[] }).manifests).toEqual([]);

@@ -1,14 +1,23 @@
 import { describe, expect, test } from "bun:test";
 import { digestOf } from "../../src/registry/digest.ts";
 import { mediaTypes } from "../../src/registry/mediatypes.ts";
-import { bytes, errorCode, imageManifest, pushBlob, pushImage, testRegistry } from "../support/registry.ts";
+import {
+  bytes,
+  errorCode,
+  imageManifest,
+  pushBlob,
+  pushImage,
+  testRegistry,
+} from "../support/registry.ts";
 
 describe("manifests", () => {
   test("PUT by tag, then GET and HEAD by tag and by digest", async () => {
     const registry = testRegistry();
     const image = await pushImage(registry, "lib/app", "v1");
     for (const reference of ["v1", image.digest]) {
-      const get = await registry.request("GET", `/v2/lib/app/manifests/${reference}`, { headers: { Accept: mediaTypes.ociManifest } });
+      const get = await registry.request("GET", `/v2/lib/app/manifests/${reference}`, {
+        headers: { Accept: mediaTypes.ociManifest },
+      });
       expect(get.status).toBe(200);
       expect(get.headers.get("content-type")).toBe(mediaTypes.ociManifest);
       expect(get.headers.get("docker-content-digest")).toBe(image.digest);
@@ -24,10 +33,15 @@ describe("manifests", () => {
     const registry = testRegistry();
     const config = await pushBlob(registry, "p", bytes("{}"));
     const manifest = imageManifest({ digest: config, size: 2 }, []);
-    const response = await registry.request("PUT", "/v2/p/manifests/latest", { body: manifest, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const response = await registry.request("PUT", "/v2/p/manifests/latest", {
+      body: manifest,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get("docker-content-digest")).toBe(digestOf(manifest));
-    expect(new URL(response.headers.get("location") as string).pathname).toBe(`/v2/p/manifests/${digestOf(manifest)}`);
+    expect(new URL(response.headers.get("location") as string).pathname).toBe(
+      `/v2/p/manifests/${digestOf(manifest)}`,
+    );
   });
 
   test("Docker schema2 manifests and manifest lists", async () => {
@@ -46,9 +60,14 @@ describe("manifests", () => {
         })),
       }),
     );
-    const put = await registry.request("PUT", "/v2/multi/manifests/latest", { body: list, headers: { "Content-Type": mediaTypes.dockerManifestList } });
+    const put = await registry.request("PUT", "/v2/multi/manifests/latest", {
+      body: list,
+      headers: { "Content-Type": mediaTypes.dockerManifestList },
+    });
     expect(put.status).toBe(201);
-    const get = await registry.request("GET", "/v2/multi/manifests/latest", { headers: { Accept: mediaTypes.dockerManifestList } });
+    const get = await registry.request("GET", "/v2/multi/manifests/latest", {
+      headers: { Accept: mediaTypes.dockerManifestList },
+    });
     expect(get.headers.get("content-type")).toBe(mediaTypes.dockerManifestList);
     const child = await registry.request("GET", `/v2/multi/manifests/${amd.digest}`);
     expect(child.headers.get("content-type")).toBe(mediaTypes.dockerManifest);
@@ -63,7 +82,10 @@ describe("manifests", () => {
         manifests: [{ mediaType: mediaTypes.ociManifest, digest: digestOf("missing"), size: 10 }],
       }),
     );
-    const response = await registry.request("PUT", "/v2/i/manifests/latest", { body: index, headers: { "Content-Type": mediaTypes.ociIndex } });
+    const response = await registry.request("PUT", "/v2/i/manifests/latest", {
+      body: index,
+      headers: { "Content-Type": mediaTypes.ociIndex },
+    });
     expect(response.status).toBe(400);
     expect(await errorCode(response)).toBe("MANIFEST_BLOB_UNKNOWN");
   });
@@ -72,9 +94,14 @@ describe("manifests", () => {
     const registry = testRegistry();
     const config = await pushBlob(registry, "elsewhere", bytes("{}"));
     const manifest = imageManifest({ digest: config, size: 2 }, []);
-    const response = await registry.request("PUT", "/v2/here/manifests/v1", { body: manifest, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const response = await registry.request("PUT", "/v2/here/manifests/v1", {
+      body: manifest,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { errors: { code: string; detail: { digest: string } }[] };
+    const body = (await response.json()) as {
+      errors: { code: string; detail: { digest: string } }[];
+    };
     expect(body.errors[0]?.code).toBe("MANIFEST_BLOB_UNKNOWN");
     expect(body.errors[0]?.detail.digest).toBe(config);
     expect((await registry.request("GET", "/v2/here/manifests/v1")).status).toBe(404);
@@ -87,13 +114,38 @@ describe("manifests", () => {
       ["not json", mediaTypes.ociManifest],
       ["[]", mediaTypes.ociManifest],
       [JSON.stringify({ schemaVersion: 1, name: "x" }), mediaTypes.ociManifest],
-      [JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociManifest, layers: [] }), mediaTypes.ociManifest],
-      [JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: { digest: "sha256:xyz", size: 1, mediaType: "a" }, layers: [] }), mediaTypes.ociManifest],
-      [JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: { digest: config, size: -1, mediaType: "a" }, layers: [] }), mediaTypes.ociManifest],
-      [new TextDecoder().decode(imageManifest({ digest: config, size: 2 }, [])), mediaTypes.dockerManifest],
+      [
+        JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociManifest, layers: [] }),
+        mediaTypes.ociManifest,
+      ],
+      [
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: mediaTypes.ociManifest,
+          config: { digest: "sha256:xyz", size: 1, mediaType: "a" },
+          layers: [],
+        }),
+        mediaTypes.ociManifest,
+      ],
+      [
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: mediaTypes.ociManifest,
+          config: { digest: config, size: -1, mediaType: "a" },
+          layers: [],
+        }),
+        mediaTypes.ociManifest,
+      ],
+      [
+        new TextDecoder().decode(imageManifest({ digest: config, size: 2 }, [])),
+        mediaTypes.dockerManifest,
+      ],
     ];
     for (const [body, contentType] of cases) {
-      const response = await registry.request("PUT", "/v2/bad/manifests/v1", { body, headers: { "Content-Type": contentType } });
+      const response = await registry.request("PUT", "/v2/bad/manifests/v1", {
+        body,
+        headers: { "Content-Type": contentType },
+      });
       expect(response.status).toBe(400);
       expect(await errorCode(response)).toBe("MANIFEST_INVALID");
     }
@@ -103,7 +155,10 @@ describe("manifests", () => {
   test("a manifest over 4 MiB is 413 MANIFEST_INVALID", async () => {
     const registry = testRegistry();
     const huge = new Uint8Array(4 * 1024 * 1024 + 1).fill(32);
-    const response = await registry.request("PUT", "/v2/big/manifests/v1", { body: huge, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const response = await registry.request("PUT", "/v2/big/manifests/v1", {
+      body: huge,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(response.status).toBe(413);
     expect(await errorCode(response)).toBe("MANIFEST_INVALID");
   });
@@ -112,9 +167,15 @@ describe("manifests", () => {
     const registry = testRegistry();
     const config = await pushBlob(registry, "dg", bytes("{}"));
     const manifest = imageManifest({ digest: config, size: 2 }, []);
-    const ok = await registry.request("PUT", `/v2/dg/manifests/${digestOf(manifest)}`, { body: manifest, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const ok = await registry.request("PUT", `/v2/dg/manifests/${digestOf(manifest)}`, {
+      body: manifest,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(ok.status).toBe(201);
-    const mismatch = await registry.request("PUT", `/v2/dg/manifests/${digestOf("other")}`, { body: manifest, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const mismatch = await registry.request("PUT", `/v2/dg/manifests/${digestOf("other")}`, {
+      body: manifest,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(mismatch.status).toBe(400);
     expect(await errorCode(mismatch)).toBe("DIGEST_INVALID");
   });
@@ -134,10 +195,14 @@ describe("manifests", () => {
   test("an OCI manifest is not served to a client that accepts only Docker types", async () => {
     const registry = testRegistry();
     await pushImage(registry, "neg", "v1");
-    const response = await registry.request("GET", "/v2/neg/manifests/v1", { headers: { Accept: mediaTypes.dockerManifest } });
+    const response = await registry.request("GET", "/v2/neg/manifests/v1", {
+      headers: { Accept: mediaTypes.dockerManifest },
+    });
     expect(response.status).toBe(404);
     expect(await errorCode(response)).toBe("MANIFEST_UNKNOWN");
-    const any = await registry.request("GET", "/v2/neg/manifests/v1", { headers: { Accept: "*/*" } });
+    const any = await registry.request("GET", "/v2/neg/manifests/v1", {
+      headers: { Accept: "*/*" },
+    });
     expect(any.status).toBe(200);
   });
 
@@ -157,7 +222,9 @@ describe("manifests", () => {
     expect(response.status).toBe(202);
     expect((await registry.request("GET", `/v2/del/manifests/${image.digest}`)).status).toBe(404);
     expect((await registry.request("GET", "/v2/del/manifests/v1")).status).toBe(404);
-    expect((await registry.request("DELETE", `/v2/del/manifests/${image.digest}`)).status).toBe(404);
+    expect((await registry.request("DELETE", `/v2/del/manifests/${image.digest}`)).status).toBe(
+      404,
+    );
   });
 
   test("DELETE by tag removes only the tag", async () => {
@@ -188,11 +255,18 @@ describe("manifests", () => {
         artifactType: "application/vnd.example.sbom",
         config: { mediaType: mediaTypes.ociEmpty, digest: empty, size: 2 },
         layers: [],
-        subject: { mediaType: mediaTypes.ociManifest, digest: image.digest, size: image.manifest.byteLength },
+        subject: {
+          mediaType: mediaTypes.ociManifest,
+          digest: image.digest,
+          size: image.manifest.byteLength,
+        },
         annotations: { "org.example.kind": "sbom" },
       }),
     );
-    const put = await registry.request("PUT", `/v2/art/manifests/${digestOf(artifact)}`, { body: artifact, headers: { "Content-Type": mediaTypes.ociManifest } });
+    const put = await registry.request("PUT", `/v2/art/manifests/${digestOf(artifact)}`, {
+      body: artifact,
+      headers: { "Content-Type": mediaTypes.ociManifest },
+    });
     expect(put.status).toBe(201);
     expect(put.headers.get("oci-subject")).toBe(image.digest);
   });

@@ -20,7 +20,10 @@ describe("matchRoute", () => {
     expect(matchRoute(path)).toEqual(expected as never);
   });
 
-  test.each(["/a", "/a/blobs", "/a/blobs/", "/a/tags", "/a/manifests/", "/_catalog/x"])("%p matches nothing", (path) => {
-    expect(matchRoute(path)).toBeUndefined();
-  });
+  test.each(["/a", "/a/blobs", "/a/blobs/", "/a/tags", "/a/manifests/", "/_catalog/x"])(
+    "%p matches nothing",
+    (path) => {
+      expect(matchRoute(path)).toBeUndefined();
+    },
+  );
 });

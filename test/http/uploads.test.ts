@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { digestOf } from "../../src/registry/digest.ts";
-import { bytes, errorCode, pushBlob, randomBytes, testRegistry, type TestRegistry } from "../support/registry.ts";
+import {
+  bytes,
+  errorCode,
+  pushBlob,
+  randomBytes,
+  type TestRegistry,
+  testRegistry,
+} from "../support/registry.ts";
 
 async function startUpload(registry: TestRegistry, name: string): Promise<string> {
   const response = await registry.request("POST", `/v2/${name}/blobs/uploads/`);
@@ -24,7 +31,10 @@ describe("uploads", () => {
     expect(first.status).toBe(202);
     expect(first.headers.get("range")).toBe("0-999");
     const next = new URL(first.headers.get("location") as string).pathname;
-    const second = await registry.request("PATCH", next, { body: content.slice(1000, 2000), headers: { "Content-Range": "1000-1999" } });
+    const second = await registry.request("PATCH", next, {
+      body: content.slice(1000, 2000),
+      headers: { "Content-Range": "1000-1999" },
+    });
     expect(second.headers.get("range")).toBe("0-1999");
 
     const status = await registry.request("GET", next);
@@ -33,10 +43,14 @@ describe("uploads", () => {
     expect(status.headers.get("docker-upload-uuid")).toBeString();
 
     const digest = digestOf(content);
-    const put = await registry.request("PUT", `${next}?digest=${digest}`, { body: content.slice(2000) });
+    const put = await registry.request("PUT", `${next}?digest=${digest}`, {
+      body: content.slice(2000),
+    });
     expect(put.status).toBe(201);
     expect(put.headers.get("docker-content-digest")).toBe(digest);
-    expect(new URL(put.headers.get("location") as string).pathname).toBe(`/v2/lib/app/blobs/${digest}`);
+    expect(new URL(put.headers.get("location") as string).pathname).toBe(
+      `/v2/lib/app/blobs/${digest}`,
+    );
 
     const get = await registry.request("GET", `/v2/lib/app/blobs/${digest}`);
     expect(new Uint8Array(await get.arrayBuffer())).toEqual(content);
@@ -55,11 +69,20 @@ describe("uploads", () => {
   test("an out-of-order chunk is 416 and leaves the upload as it was", async () => {
     const registry = testRegistry();
     const path = await startUpload(registry, "o");
-    await registry.request("PATCH", path, { body: bytes("abc"), headers: { "Content-Range": "0-2" } });
-    const skip = await registry.request("PATCH", path, { body: bytes("xyz"), headers: { "Content-Range": "10-12" } });
+    await registry.request("PATCH", path, {
+      body: bytes("abc"),
+      headers: { "Content-Range": "0-2" },
+    });
+    const skip = await registry.request("PATCH", path, {
+      body: bytes("xyz"),
+      headers: { "Content-Range": "10-12" },
+    });
     expect(skip.status).toBe(416);
     expect(await errorCode(skip)).toBe("RANGE_INVALID");
-    const malformed = await registry.request("PATCH", path, { body: bytes("xyz"), headers: { "Content-Range": "5-2" } });
+    const malformed = await registry.request("PATCH", path, {
+      body: bytes("xyz"),
+      headers: { "Content-Range": "5-2" },
+    });
     expect(malformed.status).toBe(416);
     const status = await registry.request("GET", path);
     expect(status.headers.get("range")).toBe("0-2");
@@ -74,7 +97,9 @@ describe("uploads", () => {
     expect(put.status).toBe(400);
     expect(await errorCode(put)).toBe("DIGEST_INVALID");
     expect((await registry.request("HEAD", `/v2/m/blobs/${claimed}`)).status).toBe(404);
-    expect((await registry.request("HEAD", `/v2/m/blobs/${digestOf("actual content")}`)).status).toBe(404);
+    expect(
+      (await registry.request("HEAD", `/v2/m/blobs/${digestOf("actual content")}`)).status,
+    ).toBe(404);
     const files: string[] = [];
     await registry.driver.walk("/", (info) => {
       if (!info.isDir && info.path.includes("/blobs/")) files.push(info.path);
@@ -87,18 +112,28 @@ describe("uploads", () => {
     const registry = testRegistry();
     const path = await startUpload(registry, "d");
     expect(await errorCode(await registry.request("PUT", path))).toBe("DIGEST_INVALID");
-    expect(await errorCode(await registry.request("PUT", `${path}?digest=sha256:123`))).toBe("DIGEST_INVALID");
+    expect(await errorCode(await registry.request("PUT", `${path}?digest=sha256:123`))).toBe(
+      "DIGEST_INVALID",
+    );
   });
 
   test("monolithic POST ?digest= stores the body in one request", async () => {
     const registry = testRegistry();
     const content = randomBytes(10_000, 9);
     const digest = digestOf(content);
-    const response = await registry.request("POST", `/v2/mono/blobs/uploads/?digest=${digest}`, { body: content });
+    const response = await registry.request("POST", `/v2/mono/blobs/uploads/?digest=${digest}`, {
+      body: content,
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get("docker-content-digest")).toBe(digest);
-    expect((await registry.request("HEAD", `/v2/mono/blobs/${digest}`)).headers.get("content-length")).toBe("10000");
-    const wrong = await registry.request("POST", `/v2/mono/blobs/uploads/?digest=${digestOf("x")}`, { body: content });
+    expect(
+      (await registry.request("HEAD", `/v2/mono/blobs/${digest}`)).headers.get("content-length"),
+    ).toBe("10000");
+    const wrong = await registry.request(
+      "POST",
+      `/v2/mono/blobs/uploads/?digest=${digestOf("x")}`,
+      { body: content },
+    );
     expect(wrong.status).toBe(400);
     expect(await errorCode(wrong)).toBe("DIGEST_INVALID");
   });
@@ -107,7 +142,9 @@ describe("uploads", () => {
     const registry = testRegistry();
     const content = bytes("sha512 content");
     const digest = digestOf(content, "sha512");
-    const response = await registry.request("POST", `/v2/alg/blobs/uploads/?digest=${digest}`, { body: content });
+    const response = await registry.request("POST", `/v2/alg/blobs/uploads/?digest=${digest}`, {
+      body: content,
+    });
     expect(response.status).toBe(201);
     expect((await registry.request("GET", `/v2/alg/blobs/${digest}`)).status).toBe(200);
   });
@@ -115,12 +152,18 @@ describe("uploads", () => {
   test("cross-repository mount links an existing blob; unknown source falls back to an upload", async () => {
     const registry = testRegistry();
     const digest = await pushBlob(registry, "source", bytes("mount me"));
-    const mounted = await registry.request("POST", `/v2/target/blobs/uploads/?mount=${digest}&from=source`);
+    const mounted = await registry.request(
+      "POST",
+      `/v2/target/blobs/uploads/?mount=${digest}&from=source`,
+    );
     expect(mounted.status).toBe(201);
     expect(mounted.headers.get("docker-content-digest")).toBe(digest);
     expect((await registry.request("HEAD", `/v2/target/blobs/${digest}`)).status).toBe(200);
 
-    const fallback = await registry.request("POST", `/v2/target2/blobs/uploads/?mount=${digest}&from=elsewhere`);
+    const fallback = await registry.request(
+      "POST",
+      `/v2/target2/blobs/uploads/?mount=${digest}&from=elsewhere`,
+    );
     expect(fallback.status).toBe(202);
     expect(fallback.headers.get("docker-upload-uuid")).toBeString();
     expect((await registry.request("HEAD", `/v2/target2/blobs/${digest}`)).status).toBe(404);
@@ -132,7 +175,9 @@ describe("uploads", () => {
     await registry.request("PATCH", path, { body: bytes("partial") });
     expect((await registry.request("DELETE", path)).status).toBe(204);
     expect((await registry.request("GET", path)).status).toBe(404);
-    expect(await errorCode(await registry.request("PATCH", path, { body: bytes("x") }))).toBe("BLOB_UPLOAD_UNKNOWN");
+    expect(await errorCode(await registry.request("PATCH", path, { body: bytes("x") }))).toBe(
+      "BLOB_UPLOAD_UNKNOWN",
+    );
   });
 
   test("unknown or malformed upload ids are BLOB_UPLOAD_UNKNOWN", async () => {

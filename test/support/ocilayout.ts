@@ -44,7 +44,10 @@ export interface LayoutOptions {
  * Writes an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/...`) with gzip'd tar
  * layers of deterministic random content: an image skopeo can copy with `oci:<dir>:<tag>`.
  */
-export async function writeOciLayout(dir: string, options: LayoutOptions = {}): Promise<LayoutImage> {
+export async function writeOciLayout(
+  dir: string,
+  options: LayoutOptions = {},
+): Promise<LayoutImage> {
   const { tag = "latest", layers = 2, layerSize = 64 * 1024, seed = 1 } = options;
   await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
   const writeBlob = async (content: Uint8Array) => {
@@ -52,8 +55,12 @@ export async function writeOciLayout(dir: string, options: LayoutOptions = {}): 
     await writeFile(join(dir, "blobs", "sha256", digest.slice(7)), content);
     return { digest, size: content.byteLength };
   };
-  const tars = Array.from({ length: layers }, (_, i) => tarOf(`file-${i}.bin`, randomBytes(layerSize, seed * 1000 + i)));
-  const layerDescriptors = await Promise.all(tars.map((tar) => writeBlob(Bun.gzipSync(tar as Uint8Array<ArrayBuffer>, { level: 1 }))));
+  const tars = Array.from({ length: layers }, (_, i) =>
+    tarOf(`file-${i}.bin`, randomBytes(layerSize, seed * 1000 + i)),
+  );
+  const layerDescriptors = await Promise.all(
+    tars.map((tar) => writeBlob(Bun.gzipSync(tar as Uint8Array<ArrayBuffer>, { level: 1 }))),
+  );
   const config = await writeBlob(
     new TextEncoder().encode(
       JSON.stringify({
@@ -70,7 +77,10 @@ export async function writeOciLayout(dir: string, options: LayoutOptions = {}): 
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
       config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
-      layers: layerDescriptors.map((layer) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer })),
+      layers: layerDescriptors.map((layer) => ({
+        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+        ...layer,
+      })),
     }),
   );
   const manifestDescriptor = await writeBlob(manifest);
@@ -88,5 +98,10 @@ export async function writeOciLayout(dir: string, options: LayoutOptions = {}): 
       ],
     }),
   );
-  return { dir, tag, manifestDigest: manifestDescriptor.digest, layerDigests: layerDescriptors.map((layer) => layer.digest) };
+  return {
+    dir,
+    tag,
+    manifestDigest: manifestDescriptor.digest,
+    layerDigests: layerDescriptors.map((layer) => layer.digest),
+  };
 }

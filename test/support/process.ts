@@ -29,15 +29,21 @@ export function commandExists(name: string): boolean {
 export function requireTools(...names: string[]): boolean {
   const missing = names.filter((name) => !commandExists(name));
   if (missing.length === 0) return true;
-  if (process.env.CI === "true") throw new Error(`required tools missing in CI: ${missing.join(", ")}`);
+  if (process.env.CI === "true")
+    throw new Error(`required tools missing in CI: ${missing.join(", ")}`);
   console.warn(`skipping: ${missing.join(", ")} not installed`);
   return false;
 }
 
 /** Compiles `dist/skiff` from the current sources. */
 export async function buildBinary(): Promise<string> {
-  const build = Bun.spawn([bunBinary, "run", "build"], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
-  if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
+  const build = Bun.spawn([bunBinary, "run", "build"], {
+    cwd: repoRoot,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if ((await build.exited) !== 0)
+    throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
   return join(repoRoot, "dist", "skiff");
 }
 
@@ -52,14 +58,25 @@ export interface ServerProcess {
   stop(): Promise<number>;
 }
 
-export async function tempDir(prefix = "skiff-e2e-"): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = "skiff-e2e-",
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 
 /** Starts a registry process (skiff or Distribution) and waits until `/v2/` answers. */
-export async function startServer(command: string[], port: number, cwd?: string): Promise<ServerProcess> {
-  const child = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+export async function startServer(
+  command: string[],
+  port: number,
+  cwd?: string,
+): Promise<ServerProcess> {
+  const child = Bun.spawn(command, {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env },
+  });
   let output = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream) output += new TextDecoder().decode(chunk);
@@ -69,8 +86,12 @@ export async function startServer(command: string[], port: number, cwd?: string)
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
   for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    const ok = await fetch(`${url}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
     if (ok) break;
     if (attempt > 200) {
       child.kill();
@@ -99,7 +120,12 @@ export async function startServer(command: string[], port: number, cwd?: string)
 }
 
 /** Writes a config file for skiff or Distribution: filesystem storage under `root`. */
-export async function writeConfig(dir: string, port: number, root: string, extra = ""): Promise<string> {
+export async function writeConfig(
+  dir: string,
+  port: number,
+  root: string,
+  extra = "",
+): Promise<string> {
   const path = join(dir, `config-${port}.yml`);
   await writeFile(
     path,
@@ -132,7 +158,11 @@ ${extra}`,
 /** Runs a command to completion; throws with its output when it fails. */
 export async function run(command: string[], cwd?: string): Promise<string> {
   const child = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${stdout}\n${stderr}`);
   return stdout;
 }

@@ -46,13 +46,22 @@ export function testRegistry(options: TestRegistryOptions = {}): TestRegistry {
   return {
     driver,
     app,
-    request: (method, path, init) => app.handle(new Request(`http://registry.test${path}`, { ...init, method })),
+    request: (method, path, init) =>
+      app.handle(new Request(`http://registry.test${path}`, { ...init, method })),
   };
 }
 
-export async function tempFilesystemDriver(): Promise<{ driver: FilesystemDriver; root: string; cleanup: () => Promise<void> }> {
+export async function tempFilesystemDriver(): Promise<{
+  driver: FilesystemDriver;
+  root: string;
+  cleanup: () => Promise<void>;
+}> {
   const root = await mkdtemp(join(tmpdir(), "skiff-test-"));
-  return { driver: new FilesystemDriver({ rootdirectory: root }), root, cleanup: () => rm(root, { recursive: true, force: true }) };
+  return {
+    driver: new FilesystemDriver({ rootdirectory: root }),
+    root,
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -72,10 +81,17 @@ export function randomBytes(size: number, seed = 1): Bytes {
   return out;
 }
 
-export async function pushBlob(registry: TestRegistry, name: string, content: Uint8Array): Promise<Digest> {
+export async function pushBlob(
+  registry: TestRegistry,
+  name: string,
+  content: Uint8Array,
+): Promise<Digest> {
   const digest = digestOf(content);
-  const response = await registry.request("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: content });
-  if (response.status !== 201) throw new Error(`push blob: ${response.status} ${await response.text()}`);
+  const response = await registry.request("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, {
+    body: content,
+  });
+  if (response.status !== 201)
+    throw new Error(`push blob: ${response.status} ${await response.text()}`);
   return digest;
 }
 
@@ -86,24 +102,48 @@ export interface PushedImage {
   readonly digest: Digest;
 }
 
-export function imageManifest(config: { digest: Digest; size: number }, layers: { digest: Digest; size: number }[], extra: Record<string, unknown> = {}, mediaType: string = mediaTypes.ociManifest): Bytes {
+export function imageManifest(
+  config: { digest: Digest; size: number },
+  layers: { digest: Digest; size: number }[],
+  extra: Record<string, unknown> = {},
+  mediaType: string = mediaTypes.ociManifest,
+): Bytes {
   const isOCI = mediaType === mediaTypes.ociManifest;
   return bytes(
     JSON.stringify({
       schemaVersion: 2,
       mediaType,
-      config: { mediaType: isOCI ? "application/vnd.oci.image.config.v1+json" : "application/vnd.docker.container.image.v1+json", ...config },
-      layers: layers.map((layer) => ({ mediaType: isOCI ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.docker.image.rootfs.diff.tar.gzip", ...layer })),
+      config: {
+        mediaType: isOCI
+          ? "application/vnd.oci.image.config.v1+json"
+          : "application/vnd.docker.container.image.v1+json",
+        ...config,
+      },
+      layers: layers.map((layer) => ({
+        mediaType: isOCI
+          ? "application/vnd.oci.image.layer.v1.tar+gzip"
+          : "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        ...layer,
+      })),
       ...extra,
     }),
   );
 }
 
 /** Pushes a config, `layerCount` layers and an image manifest under `tag`. */
-export async function pushImage(registry: TestRegistry, name: string, tag: string, seed = 1, layerCount = 2, mediaType: string = mediaTypes.ociManifest): Promise<PushedImage> {
+export async function pushImage(
+  registry: TestRegistry,
+  name: string,
+  tag: string,
+  seed = 1,
+  layerCount = 2,
+  mediaType: string = mediaTypes.ociManifest,
+): Promise<PushedImage> {
   const configBytes = bytes(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
   const config = await pushBlob(registry, name, configBytes);
-  const layerBytes = Array.from({ length: layerCount }, (_, i) => randomBytes(1024 + i, seed * 100 + i));
+  const layerBytes = Array.from({ length: layerCount }, (_, i) =>
+    randomBytes(1024 + i, seed * 100 + i),
+  );
   const layers = await Promise.all(layerBytes.map((layer) => pushBlob(registry, name, layer)));
   const manifest = imageManifest(
     { digest: config, size: configBytes.byteLength },
@@ -111,8 +151,12 @@ export async function pushImage(registry: TestRegistry, name: string, tag: strin
     {},
     mediaType,
   );
-  const response = await registry.request("PUT", `/v2/${name}/manifests/${tag}`, { body: manifest, headers: { "Content-Type": mediaType } });
-  if (response.status !== 201) throw new Error(`push manifest: ${response.status} ${await response.text()}`);
+  const response = await registry.request("PUT", `/v2/${name}/manifests/${tag}`, {
+    body: manifest,
+    headers: { "Content-Type": mediaType },
+  });
+  if (response.status !== 201)
+    throw new Error(`push manifest: ${response.status} ${await response.text()}`);
   return { config, layers, manifest, digest: digestOf(manifest) };
 }
 

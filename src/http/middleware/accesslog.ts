@@ -5,7 +5,11 @@ import type { Logger } from "../../log.ts";
  * One access-log line per request and an `X-Request-Id` on every response (the client's own
  * when it sent one, so a request can be followed through proxies).
  */
-export function accessLog(logger: Logger, enabled: boolean, now: () => number = performance.now.bind(performance)) {
+export function accessLog(
+  logger: Logger,
+  enabled: boolean,
+  now: () => number = performance.now.bind(performance),
+) {
   const started = new WeakMap<Request, { at: number; id: string }>();
   return new Elysia({ name: "skiff.accesslog" })
     .onRequest(({ request }) => {
@@ -24,7 +28,10 @@ export function accessLog(logger: Logger, enabled: boolean, now: () => number = 
       const pathStart = url.indexOf("/", url.indexOf("//") + 2);
       logger.info("request", {
         method: request.method,
-        path: url.slice(pathStart, url.indexOf("?", pathStart) === -1 ? undefined : url.indexOf("?", pathStart)),
+        path: url.slice(
+          pathStart,
+          url.indexOf("?", pathStart) === -1 ? undefined : url.indexOf("?", pathStart),
+        ),
         status: response?.status ?? 500,
         bytes: Number(response?.headers.get("content-length") ?? 0),
         duration_ms: Math.round((now() - start.at) * 100) / 100,

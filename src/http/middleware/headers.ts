@@ -10,7 +10,8 @@ export function registryHeaders(configured: Record<string, readonly string[]>) {
     if (!(response instanceof Response)) return;
     response.headers.set("Docker-Distribution-API-Version", "registry/2.0");
     for (const [name, values] of entries) {
-      if (!response.headers.has(name)) for (const value of values) response.headers.append(name, value);
+      if (!response.headers.has(name))
+        for (const value of values) response.headers.append(name, value);
     }
   };
   return new Elysia({ name: "skiff.headers" })

@@ -11,7 +11,10 @@ export function readOnly(enabled: boolean, logger: Logger) {
   if (!enabled) return plugin;
   return plugin.onBeforeHandle({ as: "global" }, ({ request }) => {
     if (readMethods.has(request.method)) return undefined;
-    const err = registryError("UNSUPPORTED", "the registry is in read-only mode (storage.maintenance.readonly)");
+    const err = registryError(
+      "UNSUPPORTED",
+      "the registry is in read-only mode (storage.maintenance.readonly)",
+    );
     return errorResponse(err, logger);
   });
 }

@@ -70,7 +70,8 @@ export class FilesystemDriver implements StorageDriver {
 
   async reader(path: string, offset = 0): Promise<ReadableStream<Uint8Array>> {
     const info = await this.stat(path);
-    if (info.isDir || offset < 0 || offset > info.size) throw new InvalidOffsetError(path, offset, driverName);
+    if (info.isDir || offset < 0 || offset > info.size)
+      throw new InvalidOffsetError(path, offset, driverName);
     return Bun.file(this.fullPath(path)).slice(offset).stream();
   }
 
@@ -85,7 +86,12 @@ export class FilesystemDriver implements StorageDriver {
   async stat(path: string): Promise<FileInfo> {
     try {
       const info = await stat(this.fullPath(path));
-      return { path, size: info.isDirectory() ? 0 : info.size, modTime: info.mtime, isDir: info.isDirectory() };
+      return {
+        path,
+        size: info.isDirectory() ? 0 : info.size,
+        modTime: info.mtime,
+        isDir: info.isDirectory(),
+      };
     } catch (err) {
       throw this.translate(err, path);
     }

@@ -39,7 +39,8 @@ export class InMemoryDriver implements StorageDriver {
 
   async reader(path: string, offset = 0): Promise<ReadableStream<Uint8Array>> {
     const content = this.contentOf(this.file(path));
-    if (offset < 0 || offset > content.byteLength) throw new InvalidOffsetError(path, offset, driverName);
+    if (offset < 0 || offset > content.byteLength)
+      throw new InvalidOffsetError(path, offset, driverName);
     return new Blob([content.slice(offset)]).stream();
   }
 
@@ -126,7 +127,8 @@ export class InMemoryDriver implements StorageDriver {
 
   /** A file cannot replace a directory, as on a real filesystem. */
   private assertNotDirectory(path: string): void {
-    if (!this.files.has(path) && this.hasChildren(path)) throw new Error(`${driverName}: ${path} is a directory`);
+    if (!this.files.has(path) && this.hasChildren(path))
+      throw new Error(`${driverName}: ${path} is a directory`);
   }
 }
 
