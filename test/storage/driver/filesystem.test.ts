@@ -19,7 +19,9 @@ describe("filesystem driver specifics", () => {
 
   test("putContent leaves no temporary file behind", async () => {
     const { driver, root, cleanup } = await tempFilesystemDriver();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => driver.putContent("/dir/file", `value ${i}`)));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => driver.putContent("/dir/file", `value ${i}`)),
+    );
     expect(await readdir(join(root, "dir"))).toEqual(["file"]);
     await cleanup();
   });

@@ -95,7 +95,8 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
       });
 
       test("list gives the full paths of direct children, sorted", async () => {
-        for (const path of ["/l/c", "/l/a/deep/x", "/l/b", "/other"]) await driver.putContent(path, "x");
+        for (const path of ["/l/c", "/l/a/deep/x", "/l/b", "/other"])
+          await driver.putContent(path, "x");
         expect(await driver.list("/l")).toEqual(["/l/a", "/l/b", "/l/c"]);
         expect(await driver.list("/")).toEqual(["/l", "/other"]);
         await expect(driver.list("/nope")).rejects.toBeInstanceOf(PathNotFoundError);
@@ -114,11 +115,14 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
       });
 
       test("moving a missing file is PathNotFoundError", async () => {
-        await expect(driver.move("/missing", "/elsewhere")).rejects.toBeInstanceOf(PathNotFoundError);
+        await expect(driver.move("/missing", "/elsewhere")).rejects.toBeInstanceOf(
+          PathNotFoundError,
+        );
       });
 
       test("delete removes a file or a whole tree", async () => {
-        for (const path of ["/t/a", "/t/sub/b", "/t/sub/deeper/c", "/keep"]) await driver.putContent(path, "x");
+        for (const path of ["/t/a", "/t/sub/b", "/t/sub/deeper/c", "/keep"])
+          await driver.putContent(path, "x");
         await driver.delete("/t/a");
         await expect(driver.stat("/t/a")).rejects.toBeInstanceOf(PathNotFoundError);
         await driver.delete("/t");
@@ -134,7 +138,9 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         const content = pattern(100_000, 9);
         await driver.putContent("/r", content);
         expect(sha256(await readAll(await driver.reader("/r", 0)))).toBe(sha256(content));
-        expect(sha256(await readAll(await driver.reader("/r", 12_345)))).toBe(sha256(content.slice(12_345)));
+        expect(sha256(await readAll(await driver.reader("/r", 12_345)))).toBe(
+          sha256(content.slice(12_345)),
+        );
         expect((await readAll(await driver.reader("/r", 100_000))).byteLength).toBe(0);
       });
 
@@ -215,7 +221,8 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
 
     describe("walk", () => {
       test("visits everything depth first in lexical order", async () => {
-        for (const path of ["/w/b/2", "/w/a/1", "/w/a/0/x", "/w/c"]) await driver.putContent(path, "x");
+        for (const path of ["/w/b/2", "/w/a/1", "/w/a/0/x", "/w/c"])
+          await driver.putContent(path, "x");
         const seen: string[] = [];
         await driver.walk("/w", (info) => {
           seen.push(`${info.path}${info.isDir ? "/" : ""}`);
@@ -235,7 +242,9 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
       });
 
       test("walking a missing directory is PathNotFoundError", async () => {
-        await expect(driver.walk("/none", () => undefined)).rejects.toBeInstanceOf(PathNotFoundError);
+        await expect(driver.walk("/none", () => undefined)).rejects.toBeInstanceOf(
+          PathNotFoundError,
+        );
       });
     });
 
@@ -246,13 +255,27 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         const blob = await driver.blob("/b");
         expect(blob.size).toBe(5000);
         expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(content));
-        expect(new Uint8Array(await blob.slice(10, 20).arrayBuffer())).toEqual(content.slice(10, 20) as Uint8Array<ArrayBuffer>);
+        expect(new Uint8Array(await blob.slice(10, 20).arrayBuffer())).toEqual(
+          content.slice(10, 20) as Uint8Array<ArrayBuffer>,
+        );
         await expect(driver.blob("/missing")).rejects.toBeInstanceOf(PathNotFoundError);
       });
     });
 
     describe("path validation", () => {
-      const invalid = ["", "relative/path", "/a/../b", "/..", "/a/.", "/a//b", "/a/b/", "/a b", "/a\u0000b", "/a/%2e%2e", "//"];
+      const invalid = [
+        "",
+        "relative/path",
+        "/a/../b",
+        "/..",
+        "/a/.",
+        "/a//b",
+        "/a/b/",
+        "/a b",
+        "/a\u0000b",
+        "/a/%2e%2e",
+        "//",
+      ];
       test.each(invalid)("%p is refused by every operation", async (path) => {
         const calls = [
           () => driver.getContent(path),
