@@ -1,6 +1,8 @@
 import { type Config, selectedStorageDriver } from "./config/schema.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
+import { CachedBlobStatter } from "./storage/cache/cachedstatter.ts";
+import { createDescriptorCache, type DescriptorCache } from "./storage/cache/provider.ts";
 import type { StorageDriver } from "./storage/driver/driver.ts";
 import { FilesystemDriver } from "./storage/driver/filesystem.ts";
 import { InMemoryDriver } from "./storage/driver/inmemory.ts";
@@ -11,6 +13,7 @@ export interface Registry {
   readonly app: ReturnType<typeof createApp>;
   readonly namespace: LocalNamespace;
   readonly driver: StorageDriver;
+  readonly cache?: DescriptorCache;
   close(): Promise<void>;
 }
 
@@ -33,10 +36,20 @@ export function buildRegistry(
   logger: Logger,
   driver: StorageDriver = createDriver(config),
 ): Registry {
+  const cache = createDescriptorCache(config, logger);
   const namespace = new LocalNamespace({
     driver,
     deleteEnabled: config.storage.delete.enabled,
     redirect: !config.storage.redirect.disable,
+    cachedStatter: cache
+      ? (repository, storage) =>
+          new CachedBlobStatter(
+            cache.provider.repositoryScoped(repository),
+            storage,
+            undefined,
+            logger,
+          )
+      : undefined,
   });
   const app = createApp({
     namespace,
@@ -50,7 +63,7 @@ export function buildRegistry(
     readOnly: config.storage.maintenance.readonly.enabled,
     accessLog: !config.log.accesslog.disabled,
   });
-  return { app, namespace, driver, close: async () => {} };
+  return { app, namespace, driver, cache, close: async () => cache?.close() };
 }
 
 /** `http.prefix` as Distribution writes it (`/registry/`) becomes `/registry`; `/` becomes empty. */
