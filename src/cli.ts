@@ -82,7 +82,7 @@ async function serve(path: string | undefined): Promise<number> {
     fields: config.log.fields,
   });
   for (const message of pending) logger.warn(message);
-  const server = startServer(config, logger);
+  const server = await startServer(config, logger);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info("signal received", { signal });

@@ -1,5 +1,6 @@
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
+import { waitUntilReady } from "./storage/cache/redisclient.ts";
 import { buildRegistry, type Registry } from "./wire.ts";
 
 export interface RunningServer {
@@ -17,8 +18,12 @@ export function parseListenAddress(addr: string): { hostname: string; port: numb
   return { hostname, port: Number(m[3]) };
 }
 
-export function startServer(config: Config, logger: Logger): RunningServer {
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const registry = buildRegistry(config, logger);
+  // Give Redis one dial timeout to connect so the first requests hit the cache; never more,
+  // since the registry works without it.
+  if (registry.cache?.redis)
+    await waitUntilReady(registry.cache.redis, config.redis?.dialtimeout ?? 1000);
   const { hostname, port } = parseListenAddress(config.http.addr);
   const app = registry.app.listen({
     hostname,

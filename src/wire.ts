@@ -1,7 +1,7 @@
 import { type Config, selectedStorageDriver } from "./config/schema.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
-import { CachedBlobStatter } from "./storage/cache/cachedstatter.ts";
+import { CachedBlobStatter, CacheHealth } from "./storage/cache/cachedstatter.ts";
 import { createDescriptorCache, type DescriptorCache } from "./storage/cache/provider.ts";
 import type { StorageDriver } from "./storage/driver/driver.ts";
 import { FilesystemDriver } from "./storage/driver/filesystem.ts";
@@ -37,6 +37,7 @@ export function buildRegistry(
   driver: StorageDriver = createDriver(config),
 ): Registry {
   const cache = createDescriptorCache(config, logger);
+  const cacheHealth = new CacheHealth(logger);
   const namespace = new LocalNamespace({
     driver,
     deleteEnabled: config.storage.delete.enabled,
@@ -47,7 +48,7 @@ export function buildRegistry(
             cache.provider.repositoryScoped(repository),
             storage,
             undefined,
-            logger,
+            cacheHealth,
           )
       : undefined,
   });

@@ -13,6 +13,32 @@ export interface CacheMetrics {
 export const noCacheMetrics: CacheMetrics = { count() {} };
 
 /**
+ * Logs cache trouble once when it starts and once when it ends, not once per request: an
+ * outage of a shared Redis must not flood the log while requests fall back to storage.
+ */
+export class CacheHealth {
+  private failing = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  failed(operation: string, err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    const error = err instanceof Error ? err.message : String(err);
+    this.logger.warn("blob descriptor cache unavailable: serving from storage", {
+      operation,
+      error,
+    });
+  }
+
+  succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.logger.info("blob descriptor cache available again");
+  }
+}
+
+/**
  * The cache in front of storage. A hit answers; a genuine miss reads storage and fills the
  * cache; any other cache failure (Redis down, timeout) reads storage and leaves the cache
  * alone, so an unhealthy cache is never hammered with fills.
@@ -22,7 +48,7 @@ export class CachedBlobStatter implements BlobDescriptorService {
     private readonly cache: BlobDescriptorService,
     private readonly backend: BlobDescriptorService,
     private readonly metrics: CacheMetrics = noCacheMetrics,
-    private readonly logger?: Logger,
+    private readonly health?: CacheHealth,
   ) {}
 
   async stat(digest: Digest): Promise<Descriptor> {
@@ -31,6 +57,7 @@ export class CachedBlobStatter implements BlobDescriptorService {
     try {
       const descriptor = await this.cache.stat(digest);
       this.metrics.count("Hit");
+      this.health?.succeeded();
       return descriptor;
     } catch (err) {
       cacheError = err;
@@ -38,6 +65,7 @@ export class CachedBlobStatter implements BlobDescriptorService {
     const descriptor = await this.backend.stat(digest);
     if (isRegistryError(cacheError, "BLOB_UNKNOWN")) {
       this.metrics.count("Miss");
+      this.health?.succeeded();
       await this.cache.setDescriptor(digest, descriptor).catch((err) => this.failed("fill", err));
     } else {
       this.failed("stat", cacheError);
@@ -72,9 +100,6 @@ export class CachedBlobStatter implements BlobDescriptorService {
 
   private failed(operation: string, err: unknown): void {
     this.metrics.count("Error");
-    this.logger?.warn("blob descriptor cache failed", {
-      operation,
-      error: err instanceof Error ? err.message : String(err),
-    });
+    this.health?.failed(operation, err);
   }
 }

@@ -1,8 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createLogger } from "../../../src/log.ts";
 import type { BlobDescriptorService, Descriptor } from "../../../src/registry/descriptor.ts";
 import { type Digest, digestOf } from "../../../src/registry/digest.ts";
 import { registryError } from "../../../src/registry/errors.ts";
-import { CachedBlobStatter, type CacheEvent } from "../../../src/storage/cache/cachedstatter.ts";
+import {
+  CachedBlobStatter,
+  type CacheEvent,
+  CacheHealth,
+} from "../../../src/storage/cache/cachedstatter.ts";
 import { InMemoryBlobDescriptorCacheProvider } from "../../../src/storage/cache/inmemory.ts";
 import {
   RedisBlobDescriptorCacheProvider,
@@ -135,5 +140,39 @@ describe("cached statter with Redis faults", () => {
     stub.stop();
     await expect(statter.clear(descriptor.digest)).rejects.toMatchObject({ code: "UNAVAILABLE" });
     expect(storage.blobs.has(descriptor.digest)).toBe(true);
+  });
+});
+
+describe("cache health logging", () => {
+  test("an outage is logged once when it starts and once when it ends", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "debug",
+      formatter: "text",
+      write: (line) => lines.push(line),
+    });
+    const health = new CacheHealth(logger);
+    const failingCache: BlobDescriptorService = {
+      stat: async () => {
+        throw new Error("connection refused");
+      },
+      setDescriptor: async () => {},
+      clear: async () => {},
+    };
+    const storage = new FakeStorage();
+    const descriptor = blob("logged");
+    storage.blobs.set(descriptor.digest, descriptor);
+    const statter = new CachedBlobStatter(failingCache, storage, undefined, health);
+    for (let i = 0; i < 5; i++) await statter.stat(descriptor.digest);
+    expect(lines.filter((line) => line.includes("unavailable"))).toHaveLength(1);
+    const recovered = new CachedBlobStatter(
+      new InMemoryBlobDescriptorCacheProvider().repositoryScoped("r"),
+      storage,
+      undefined,
+      health,
+    );
+    await recovered.stat(descriptor.digest);
+    await recovered.stat(descriptor.digest);
+    expect(lines.filter((line) => line.includes("available again"))).toHaveLength(1);
   });
 });
