@@ -1,0 +1,70 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Summary } from "./stats.ts";
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly unit: string;
+  readonly higherIsBetter: boolean;
+  readonly skiff: Summary;
+  readonly distribution: Summary;
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface Report {
+  readonly machine: string;
+  readonly date: string;
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly results: readonly ScenarioResult[];
+  readonly peakRSS: Record<string, { skiff: number; distribution: number }>;
+}
+
+/** skiff's advantage: >1 means skiff is better, whichever direction the unit runs. */
+export const ratio = (result: ScenarioResult): number =>
+  result.higherIsBetter
+    ? result.skiff.median / result.distribution.median
+    : result.distribution.median / result.skiff.median;
+
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+const range = (s: Summary) => `${fmt(s.min)}–${fmt(s.max)}`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+export function markdown(report: Report): string {
+  const rows = report.results.map((r) => {
+    const p99 = r.extra?.p99Ms as { skiff: number; distribution: number } | undefined;
+    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)}) | **${ratio(r).toFixed(2)}×** | ${p99 ? `${fmt(p99.skiff)} / ${fmt(p99.distribution)} ms` : ""} |`;
+  });
+  const rss = Object.entries(report.peakRSS).map(
+    ([run, v]) =>
+      `| ${run} | ${mib(v.skiff)} | ${mib(v.distribution)} | ${(v.skiff / v.distribution).toFixed(2)}× |`,
+  );
+  return `# Benchmark results
+
+skiff (compiled binary) against Distribution 2.8.2 (Debian \`docker-registry\`), same machine, same run,
+alternating A B A B for ${report.rounds} rounds of ${report.seconds}s; load from \`hey\` with ${report.connections}
+connections in a separate process. Medians, with min–max in brackets. Ratio > 1 means skiff is better.
+
+- Machine: ${report.machine}
+- Date: ${report.date}
+- Command: \`bun run bench\`
+
+| scenario | skiff | Distribution | ratio | p99 skiff / Distribution |
+|---|---|---|---|---|
+${rows.join("\n")}
+
+| peak RSS (VmHWM) per run | skiff | Distribution | skiff/Distribution |
+|---|---|---|---|
+${rss.join("\n")}
+`;
+}
+
+export async function writeReport(report: Report): Promise<void> {
+  const dir = join(import.meta.dir, "out");
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "results.json"), JSON.stringify(report, null, 2));
+  const table = markdown(report);
+  await writeFile(join(import.meta.dir, "RESULTS.md"), table);
+  console.log(table);
+}
