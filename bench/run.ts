@@ -76,7 +76,10 @@ async function startRedis(): Promise<{ port: number; stop: () => void }> {
   );
   for (let i = 0; i < 100; i++) {
     const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
-      (s) => (s.end(), true),
+      (socket) => {
+        socket.end();
+        return true;
+      },
       () => false,
     );
     if (ok) break;
