@@ -10,7 +10,7 @@ export async function handleBlob(
   name: string,
   digestParam: string,
 ): Promise<Response> {
-  const repository = ctx.namespace.repository(name);
+  const repository = ctx.repository(name);
   const digest = parseDigest(digestParam);
   if (ctx.method === "DELETE") {
     await repository.blobs.delete(digest);
@@ -32,14 +32,29 @@ export async function handleBlob(
     });
   }
   const content = await repository.blobs.open(digest, method);
-  if (content.redirect !== undefined)
+  if (content.kind === "redirect") {
     return new Response(null, {
       status: 307,
-      headers: { Location: content.redirect, "Docker-Content-Digest": digest },
+      headers: { Location: content.url, "Docker-Content-Digest": digest },
     });
+  }
+  if (content.kind === "stream") {
+    // A relayed upstream fetch: whole body only (Range is optional for a server to honour).
+    if (content.descriptor.size >= 0) headers["Content-Length"] = String(content.descriptor.size);
+    return new Response(content.stream, { status: 200, headers });
+  }
   if (ctx.request.headers.get("if-none-match") === headers.ETag)
     return new Response(null, { status: 304, headers });
-  const { size } = content.descriptor;
+  return serveBlob(ctx, content.body, content.descriptor.size, headers);
+}
+
+/** Zero-copy file response, honouring a single byte range. */
+function serveBlob(
+  ctx: HandlerContext,
+  body: Blob,
+  size: number,
+  headers: Record<string, string>,
+): Response {
   const range = parseRange(ctx.request.headers.get("range"), size);
   if (range.kind === "unsatisfiable") {
     const err = registryError(
@@ -53,7 +68,7 @@ export async function handleBlob(
   if (range.kind === "range") {
     const { start, end } = range.range;
     headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
-    return new Response(content.body.slice(start, end + 1), { status: 206, headers });
+    return new Response(body.slice(start, end + 1), { status: 206, headers });
   }
-  return new Response(content.body, { status: 200, headers });
+  return new Response(body, { status: 200, headers });
 }

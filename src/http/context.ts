@@ -1,5 +1,5 @@
 import type { Logger } from "../log.ts";
-import type { Namespace } from "../registry/interfaces.ts";
+import type { Namespace, Repository } from "../registry/interfaces.ts";
 
 export interface RegistryHttpOptions {
   /** Path prefix the registry is served under (`http.prefix`), without trailing slash. */
@@ -16,6 +16,8 @@ export interface HandlerContext {
   readonly query: URLSearchParams;
   readonly namespace: Namespace;
   readonly logger: Logger;
+  /** The repository a route names (routed by `?ns=` when a mirror claims that registry). */
+  repository(name: string): Repository;
   /** Absolute or relative URL (per config) for a path under `/v2`. */
   url(path: string): string;
   /** The server-relative path of a path under `/v2`. */
@@ -36,6 +38,7 @@ export function makeContext(
     query,
     namespace,
     logger,
+    repository: (name: string) => namespace.repository(name, { ns: query.get("ns") ?? undefined }),
     url(path: string): string {
       base ??= options.relativeURLs ? "" : externalBase(request, options.host);
       return `${base}${options.prefix}/v2${path}`;

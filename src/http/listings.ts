@@ -14,7 +14,7 @@ export async function handleCatalog(ctx: HandlerContext): Promise<Response> {
 
 /** GET /v2/<name>/tags/list */
 export async function handleTags(ctx: HandlerContext, name: string): Promise<Response> {
-  const repository = ctx.namespace.repository(name);
+  const repository = ctx.repository(name);
   const page = parsePage(ctx.query, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const all = await repository.tags.list();
   const after = page.last === undefined ? all : all.filter((tag) => tag > (page.last as string));
@@ -33,7 +33,7 @@ export async function handleReferrers(
   name: string,
   digestParam: string,
 ): Promise<Response> {
-  const repository = ctx.namespace.repository(name);
+  const repository = ctx.repository(name);
   const subject = parseDigest(digestParam);
   const artifactType = ctx.query.get("artifactType") || undefined;
   const manifests = await repository.referrers.list(subject, artifactType);

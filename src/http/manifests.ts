@@ -13,7 +13,7 @@ export async function handleManifest(
   name: string,
   referenceParam: string,
 ): Promise<Response> {
-  const repository = ctx.namespace.repository(name);
+  const repository = ctx.repository(name);
   const reference = parseReference(referenceParam);
   switch (ctx.method) {
     case "PUT":

@@ -7,7 +7,7 @@ import { parseContentRange } from "./ranges.ts";
 
 /** POST /v2/<name>/blobs/uploads/ — start, monolithic (`?digest=`) or mount (`?mount=&from=`). */
 export async function handleUploadStart(ctx: HandlerContext, name: string): Promise<Response> {
-  const repository = ctx.namespace.repository(name);
+  const repository = ctx.repository(name);
   const mount = ctx.query.get("mount");
   const from = ctx.query.get("from");
   if (mount !== null && from) {
@@ -49,7 +49,7 @@ export async function handleUpload(
   name: string,
   id: string,
 ): Promise<Response> {
-  const repository = ctx.namespace.repository(name);
+  const repository = ctx.repository(name);
   switch (ctx.method) {
     case "GET": {
       const status = await repository.uploads.status(id);

@@ -5,8 +5,13 @@ import type { Digest } from "./digest.ts";
  * The domain: a Namespace holds repositories; a Repository holds blobs, manifests, tags and
  * referrers. The HTTP layer knows only these interfaces; storage/ and proxy/ implement them.
  */
+export interface RepositoryOptions {
+  /** containerd's `?ns=` query parameter: the registry the client meant (mirrors route by it). */
+  readonly ns?: string;
+}
+
 export interface Namespace {
-  repository(name: string): Repository;
+  repository(name: string, options?: RepositoryOptions): Repository;
   /** Repository names in lexical order after `last`, at most `limit` of them. */
   catalog(limit: number, last?: string): Promise<string[]>;
 }
@@ -20,10 +25,18 @@ export interface Repository {
   readonly referrers: ReferrerStore;
 }
 
-/** What a blob GET serves: a `Blob` view of the bytes (zero-copy on disk) or a redirect. */
+/**
+ * What a blob GET serves: a `Blob` view of the bytes (zero-copy on disk), a redirect, or a
+ * stream (a mirror relaying an upstream fetch; `descriptor.size` is -1 when not yet known).
+ */
 export type BlobContent =
-  | { readonly descriptor: Descriptor; readonly body: Blob; readonly redirect?: undefined }
-  | { readonly descriptor: Descriptor; readonly redirect: string; readonly body?: undefined };
+  | { readonly kind: "blob"; readonly descriptor: Descriptor; readonly body: Blob }
+  | { readonly kind: "redirect"; readonly descriptor: Descriptor; readonly url: string }
+  | {
+      readonly kind: "stream";
+      readonly descriptor: Descriptor;
+      readonly stream: ReadableStream<Uint8Array>;
+    };
 
 /** Blobs linked into one repository. */
 export interface BlobStore {

@@ -76,8 +76,8 @@ export class LinkedBlobStore implements BlobStore {
   async open(digest: Digest, method: "GET" | "HEAD"): Promise<BlobContent> {
     const descriptor = await this.stat(digest);
     const redirect = await this.redirectURL(descriptor.digest, method);
-    if (redirect) return { descriptor, redirect };
-    return { descriptor, body: await this.options.global.blob(descriptor.digest) };
+    if (redirect) return { kind: "redirect", descriptor, url: redirect };
+    return { kind: "blob", descriptor, body: await this.options.global.blob(descriptor.digest) };
   }
 
   async get(digest: Digest): Promise<Uint8Array> {

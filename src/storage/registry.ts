@@ -25,6 +25,11 @@ export interface LocalNamespaceOptions {
   /** Serve blobs by redirect when the driver can (storage.redirect.disable inverted). */
   readonly redirect: boolean;
   readonly cachedStatter?: StatterFactory;
+  /**
+   * Require every blob a manifest references to be in the repository (default). A mirror
+   * stores manifests before their blobs are fetched, so its local store turns this off.
+   */
+  readonly verifyReferences?: boolean;
   readonly now?: () => Date;
 }
 
@@ -66,6 +71,7 @@ export class LocalNamespace implements Namespace {
       tags,
       referrers,
       deleteEnabled,
+      verifyReferences: this.options.verifyReferences ?? true,
     });
     const uploads = new UploadSessions({
       repository,

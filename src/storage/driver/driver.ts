@@ -15,6 +15,8 @@ export interface FileWriter {
   /** Bytes in the file, counting what existed before an append. */
   readonly size: number;
   write(chunk: Uint8Array): Promise<void>;
+  /** Hands buffered bytes to the backend so readers of the path see them (no fsync). */
+  flush(): Promise<void>;
   /** Flushes and releases the writer; the data stays and can be appended to later. */
   close(): Promise<void>;
   /** Removes everything written, including data that existed before an append. */

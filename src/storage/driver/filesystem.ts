@@ -180,6 +180,13 @@ class FileSinkWriter implements FileWriter {
     }
   }
 
+  async flush(): Promise<void> {
+    if (this.state !== "open") throw new Error(`${driverName}: flush on a ${this.state} writer`);
+    if (this.buffered === 0) return;
+    this.buffered = 0;
+    await this.sink.flush();
+  }
+
   async commit(): Promise<void> {
     if (this.state !== "open") throw new Error(`${driverName}: commit on a ${this.state} writer`);
     await this.sink.flush();

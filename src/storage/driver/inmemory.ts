@@ -151,6 +151,11 @@ class MemoryWriter implements FileWriter {
     this.file.modTime = new Date();
   }
 
+  /** Appends are visible at once; nothing is buffered. */
+  async flush(): Promise<void> {
+    if (this.state !== "open") throw new Error(`${driverName}: flush on a ${this.state} writer`);
+  }
+
   async close(): Promise<void> {
     if (this.state === "open" || this.state === "committed") this.state = "closed";
   }

@@ -186,6 +186,18 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         expect(decode(await driver.getContent("/w/trunc"))).toBe("new");
       });
 
+      test("flushed bytes are visible to readers while the writer stays open", async () => {
+        const writer = await driver.writer("/w/tail", false);
+        await writer.write(text("first part"));
+        await writer.flush();
+        expect(decode(await driver.getContent("/w/tail"))).toBe("first part");
+        await writer.write(text(", second"));
+        await writer.flush();
+        expect(decode(await readAll(await driver.reader("/w/tail", 10)))).toBe(", second");
+        await writer.commit();
+        await writer.close();
+      });
+
       test("cancel removes the file, earlier content included", async () => {
         await driver.putContent("/w/cancel", "before");
         const writer = await driver.writer("/w/cancel", true);

@@ -1,0 +1,267 @@
+import type { Descriptor } from "../registry/descriptor.ts";
+import { type Digest, digestParts } from "../registry/digest.ts";
+import { type RegistryError, registryError } from "../registry/errors.ts";
+import type { GlobalBlobStore } from "../storage/blobstore.ts";
+import { type FileWriter, isPathNotFound, type StorageDriver } from "../storage/driver/driver.ts";
+import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "../storage/paths.ts";
+
+/** Counters the metrics issue plugs in. */
+export interface FetchMetrics {
+  upstreamBytes(bytes: number): void;
+  joined(): void;
+}
+
+export const noFetchMetrics: FetchMetrics = { upstreamBytes() {}, joined() {} };
+
+/** Where a fetched blob is staged and who must see it once it is verified. */
+export interface FetchTarget {
+  /** Local repository the staging upload lives in. */
+  readonly repository: string;
+  /** Opens the upstream GET; resolves when headers are in. */
+  readonly open: (signal: AbortSignal) => Promise<Response>;
+  /** Links the verified blob into a repository (and schedules its expiry). */
+  readonly link: (descriptor: Descriptor) => Promise<void>;
+}
+
+export interface StreamingBlob {
+  readonly size?: number;
+  readonly stream: ReadableStream<Uint8Array>;
+}
+
+/**
+ * One upstream fetch per digest, however many clients ask at once. The fetch writes into a
+ * staging upload; every client tails that file as it grows, so no client waits for the whole
+ * blob and memory stays flat. The last bytes are released only after the digest verifies: a
+ * lying upstream can truncate a response, never complete it with wrong bytes. A blob that fails
+ * verification is deleted, never linked.
+ */
+export class BlobFetcher {
+  private readonly inflight = new Map<string, InflightBlob>();
+
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly global: GlobalBlobStore,
+    private readonly metrics: FetchMetrics = noFetchMetrics,
+  ) {}
+
+  /** The fetch in flight for a digest, if any (its size once known). */
+  pending(digest: Digest): InflightBlob | undefined {
+    return this.inflight.get(digest);
+  }
+
+  async fetch(digest: Digest, target: FetchTarget): Promise<StreamingBlob> {
+    let blob = this.inflight.get(digest);
+    if (blob) {
+      this.metrics.joined();
+      blob.alsoLink(target.link);
+    } else {
+      blob = new InflightBlob(digest, target, this.driver, this.global, this.metrics);
+      this.inflight.set(digest, blob);
+      blob.finished.finally(() => this.inflight.delete(digest));
+      blob.start();
+    }
+    const size = await blob.ready;
+    return { size, stream: blob.subscribe() };
+  }
+}
+
+class InflightBlob {
+  readonly ready: Promise<number | undefined>;
+  readonly finished: Promise<void>;
+  private resolveReady!: (size: number | undefined) => void;
+  private rejectReady!: (err: unknown) => void;
+  private resolveFinished!: () => void;
+  private readonly links: FetchTarget["link"][] = [];
+  private readonly id = crypto.randomUUID();
+  private written = 0;
+  private released = 0;
+  private done = false;
+  private committed = false;
+  private failure?: RegistryError;
+  private wake: () => void = () => {};
+  private progress: Promise<void>;
+
+  constructor(
+    private readonly digest: Digest,
+    private readonly target: FetchTarget,
+    private readonly driver: StorageDriver,
+    private readonly global: GlobalBlobStore,
+    private readonly metrics: FetchMetrics,
+  ) {
+    this.links.push(target.link);
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.finished = new Promise((resolve) => {
+      this.resolveFinished = resolve;
+    });
+    this.progress = this.nextProgress();
+  }
+
+  alsoLink(link: FetchTarget["link"]): void {
+    this.links.push(link);
+  }
+
+  start(): void {
+    void this.run().finally(() => this.resolveFinished());
+  }
+
+  subscribe(): ReadableStream<Uint8Array> {
+    let position = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        for (;;) {
+          if (this.failure) return controller.error(this.failure);
+          if (position < this.released) {
+            const chunk = await this.read(position, this.released);
+            position += chunk.byteLength;
+            controller.enqueue(chunk);
+            return;
+          }
+          if (this.done) return controller.close();
+          await this.progress;
+        }
+      },
+    });
+  }
+
+  private async run(): Promise<void> {
+    const abort = new AbortController();
+    let writer: FileWriter | undefined;
+    try {
+      const response = await this.target.open(abort.signal);
+      if (response.status === 404)
+        throw registryError("BLOB_UNKNOWN", "blob unknown to the upstream registry", {
+          digest: this.digest,
+        });
+      if (!response.ok || !response.body)
+        throw registryError("UNAVAILABLE", `upstream answered ${response.status}`, undefined, 502);
+      const declared = response.headers.get("content-length");
+      const size = declared === null ? undefined : Number(declared);
+      this.resolveReady(size);
+      writer = await this.stage();
+      await this.pump(response.body, writer, size);
+      await this.commit(size);
+    } catch (err) {
+      abort.abort();
+      await writer?.close().catch(() => undefined);
+      await this.fail(err);
+    }
+  }
+
+  private async stage(): Promise<FileWriter> {
+    const { repository } = this.target;
+    await this.driver.putContent(
+      uploadStartedAtPath(repository, this.id),
+      new Date().toISOString(),
+    );
+    return this.driver.writer(uploadDataPath(repository, this.id), false);
+  }
+
+  /** Streams the body to storage; everything but the latest chunk is released to readers. */
+  private async pump(
+    body: ReadableStream<Uint8Array>,
+    writer: FileWriter,
+    size: number | undefined,
+  ): Promise<void> {
+    const hasher = new Bun.CryptoHasher(digestParts(this.digest).algorithm);
+    for await (const chunk of body) {
+      if (size !== undefined && this.written + chunk.byteLength > size)
+        throw registryError(
+          "UNAVAILABLE",
+          "upstream sent more bytes than it declared",
+          undefined,
+          502,
+        );
+      hasher.update(chunk);
+      await writer.write(chunk);
+      await writer.flush();
+      this.released = this.written;
+      this.written += chunk.byteLength;
+      this.metrics.upstreamBytes(chunk.byteLength);
+      this.notify();
+    }
+    await writer.commit();
+    await writer.close();
+    const actual = `${digestParts(this.digest).algorithm}:${hasher.digest("hex")}`;
+    if (actual !== this.digest || (size !== undefined && this.written !== size)) {
+      throw registryError(
+        "UNAVAILABLE",
+        "upstream content did not match its digest; nothing was stored",
+        { expected: this.digest, actual },
+        502,
+      );
+    }
+  }
+
+  private async commit(size: number | undefined): Promise<void> {
+    const descriptor: Descriptor = {
+      digest: this.digest,
+      size: size ?? this.written,
+      mediaType: "application/octet-stream",
+    };
+    if (!(await this.global.exists(this.digest))) {
+      await this.driver.move(
+        uploadDataPath(this.target.repository, this.id),
+        blobDataPath(this.digest),
+      );
+    }
+    this.committed = true;
+    for (const link of this.links) await link(descriptor);
+    this.released = this.written;
+    this.done = true;
+    this.notify();
+    await this.removeStaging();
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    this.failure = (err as RegistryError).code
+      ? (err as RegistryError)
+      : registryError(
+          "UNAVAILABLE",
+          `upstream fetch failed: ${(err as Error).message}`,
+          undefined,
+          502,
+        );
+    this.rejectReady(this.failure);
+    this.notify();
+    await this.removeStaging();
+  }
+
+  private async removeStaging(): Promise<void> {
+    await this.driver.delete(uploadPath(this.target.repository, this.id)).catch(() => undefined);
+  }
+
+  /** Reads [from, to) from the staging file, or from the blob once it has been moved there. */
+  private async read(from: number, to: number): Promise<Uint8Array> {
+    for (let attempt = 0; ; attempt++) {
+      const path = this.committed
+        ? blobDataPath(this.digest)
+        : uploadDataPath(this.target.repository, this.id);
+      try {
+        const blob = await this.driver.blob(path);
+        return new Uint8Array(
+          await blob.slice(from, Math.min(to, from + 1024 * 1024)).arrayBuffer(),
+        );
+      } catch (err) {
+        // The staging file moves into place on commit; look again at the final path.
+        if (!isPathNotFound(err) || attempt > 0) throw err;
+        this.committed = this.committed || (await this.global.exists(this.digest));
+      }
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.progress = this.nextProgress();
+    wake();
+  }
+
+  private nextProgress(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+}
