@@ -20,6 +20,7 @@ export function parseListenAddress(addr: string): { hostname: string; port: numb
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const registry = buildRegistry(config, logger);
+  await registry.start();
   // Give Redis one dial timeout to connect so the first requests hit the cache; never more,
   // since the registry works without it.
   if (registry.cache?.redis)

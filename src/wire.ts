@@ -1,19 +1,25 @@
 import { type Config, selectedStorageDriver } from "./config/schema.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
+import { createMirror, type Mirror, upstreamConfigs } from "./proxy/wire.ts";
+import type { Namespace } from "./registry/interfaces.ts";
 import { CachedBlobStatter, CacheHealth } from "./storage/cache/cachedstatter.ts";
 import { createDescriptorCache, type DescriptorCache } from "./storage/cache/provider.ts";
 import type { StorageDriver } from "./storage/driver/driver.ts";
 import { FilesystemDriver } from "./storage/driver/filesystem.ts";
 import { InMemoryDriver } from "./storage/driver/inmemory.ts";
-import { LocalNamespace } from "./storage/registry.ts";
+import { LocalNamespace, type LocalNamespaceOptions } from "./storage/registry.ts";
 
 /** Everything a running registry is made of, built in one place from the config. */
 export interface Registry {
   readonly app: ReturnType<typeof createApp>;
-  readonly namespace: LocalNamespace;
+  readonly namespace: Namespace;
+  readonly hosted: LocalNamespace;
   readonly driver: StorageDriver;
   readonly cache?: DescriptorCache;
+  readonly mirror?: Mirror;
+  /** Loads persisted state (the mirror's expiry schedule) and starts timers. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,7 +44,7 @@ export function buildRegistry(
 ): Registry {
   const cache = createDescriptorCache(config, logger);
   const cacheHealth = new CacheHealth(logger);
-  const namespace = new LocalNamespace({
+  const local: LocalNamespaceOptions = {
     driver,
     deleteEnabled: config.storage.delete.enabled,
     redirect: !config.storage.redirect.disable,
@@ -51,7 +57,12 @@ export function buildRegistry(
             cacheHealth,
           )
       : undefined,
-  });
+  };
+  const hosted = new LocalNamespace(local);
+  const upstreams = upstreamConfigs(config);
+  const mirror =
+    upstreams.length > 0 ? createMirror({ upstreams, driver, hosted, local, logger }) : undefined;
+  const namespace = mirror?.namespace ?? hosted;
   const app = createApp({
     namespace,
     logger,
@@ -64,7 +75,19 @@ export function buildRegistry(
     readOnly: config.storage.maintenance.readonly.enabled,
     accessLog: !config.log.accesslog.disabled,
   });
-  return { app, namespace, driver, cache, close: async () => cache?.close() };
+  return {
+    app,
+    namespace,
+    hosted,
+    driver,
+    cache,
+    mirror,
+    start: async () => mirror?.scheduler.start(),
+    close: async () => {
+      mirror?.scheduler.stop();
+      await cache?.close();
+    },
+  };
 }
 
 /** `http.prefix` as Distribution writes it (`/registry/`) becomes `/registry`; `/` becomes empty. */

@@ -33,6 +33,11 @@ export interface LocalNamespaceOptions {
   readonly now?: () => Date;
 }
 
+/** A repository of the local registry, with its concrete stores. */
+export interface LocalRepository extends Repository {
+  readonly blobs: LinkedBlobStore;
+}
+
 /** The local registry: repositories backed by a storage driver in Distribution's layout. */
 export class LocalNamespace implements Namespace {
   readonly global: GlobalBlobStore;
@@ -43,7 +48,7 @@ export class LocalNamespace implements Namespace {
     this.global = new GlobalBlobStore(options.driver);
   }
 
-  repository(name: string): Repository {
+  repository(name: string): LocalRepository {
     const repository = parseRepositoryName(name);
     const { driver, deleteEnabled, redirect } = this.options;
     const links = new LinkedBlobStatter(driver, this.global, repository, layerLinkPath);
