@@ -37,10 +37,16 @@ export function createDriver(config: Config): StorageDriver {
   }
 }
 
+/** Seams for tests: a fake clock for expiry. */
+export interface RegistryOverrides {
+  readonly now?: () => number;
+}
+
 export function buildRegistry(
   config: Config,
   logger: Logger,
   driver: StorageDriver = createDriver(config),
+  overrides: RegistryOverrides = {},
 ): Registry {
   const cache = createDescriptorCache(config, logger);
   const cacheHealth = new CacheHealth(logger);
@@ -61,7 +67,9 @@ export function buildRegistry(
   const hosted = new LocalNamespace(local);
   const upstreams = upstreamConfigs(config);
   const mirror =
-    upstreams.length > 0 ? createMirror({ upstreams, driver, hosted, local, logger }) : undefined;
+    upstreams.length > 0
+      ? createMirror({ upstreams, driver, hosted, local, logger, now: overrides.now })
+      : undefined;
   const namespace = mirror?.namespace ?? hosted;
   const app = createApp({
     namespace,

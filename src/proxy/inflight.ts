@@ -247,7 +247,8 @@ class InflightBlob {
         );
       } catch (err) {
         // The staging file moves into place on commit; look again at the final path.
-        if (!isPathNotFound(err) || attempt > 0) throw err;
+        const vanished = isPathNotFound(err) || (err as { code?: string }).code === "ENOENT";
+        if (!vanished || attempt > 0) throw err;
         this.committed = this.committed || (await this.global.exists(this.digest));
       }
     }

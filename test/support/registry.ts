@@ -20,10 +20,14 @@ export interface TestRegistryOptions {
   readonly cachedStatter?: StatterFactory;
 }
 
-export interface TestRegistry {
+/** Anything that answers registry requests: an in-process app, a mirror, an upstream. */
+export interface Requester {
+  request(method: string, path: string, init?: RequestInit): Promise<Response>;
+}
+
+export interface TestRegistry extends Requester {
   readonly driver: StorageDriver;
   readonly app: ReturnType<typeof createApp>;
-  request(method: string, path: string, init?: RequestInit): Promise<Response>;
 }
 
 /** The same object graph the server builds, with in-memory parts, driven through `app.handle`. */
@@ -82,7 +86,7 @@ export function randomBytes(size: number, seed = 1): Bytes {
 }
 
 export async function pushBlob(
-  registry: TestRegistry,
+  registry: Requester,
   name: string,
   content: Uint8Array,
 ): Promise<Digest> {
@@ -132,7 +136,7 @@ export function imageManifest(
 
 /** Pushes a config, `layerCount` layers and an image manifest under `tag`. */
 export async function pushImage(
-  registry: TestRegistry,
+  registry: Requester,
   name: string,
   tag: string,
   seed = 1,
