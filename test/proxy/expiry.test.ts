@@ -15,7 +15,12 @@ afterEach(async () => {
 /** A clock the test moves by hand. */
 function fakeClock(start = Date.parse("2026-01-01T00:00:00Z")) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 const hour = 3_600_000;
