@@ -9,6 +9,8 @@ export interface UpstreamOptions {
   readonly now?: () => number;
   /** Time allowed to receive response headers (bodies stream as long as they flow). */
   readonly timeoutMs?: number;
+  /** Observes each upstream response (metrics). */
+  readonly onResponse?: (method: string, status: number) => void;
 }
 
 export class UpstreamError extends Error {
@@ -166,6 +168,7 @@ export class UpstreamClient {
           );
         })
         .finally(() => clearTimeout(timer));
+      this.options.onResponse?.(method, response.status);
       const location = response.headers.get("location");
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
       await response.body?.cancel();

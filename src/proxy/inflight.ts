@@ -4,14 +4,9 @@ import { type RegistryError, registryError } from "../registry/errors.ts";
 import type { GlobalBlobStore } from "../storage/blobstore.ts";
 import { type FileWriter, isPathNotFound, type StorageDriver } from "../storage/driver/driver.ts";
 import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "../storage/paths.ts";
+import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 
-/** Counters the metrics issue plugs in. */
-export interface FetchMetrics {
-  upstreamBytes(bytes: number): void;
-  joined(): void;
-}
-
-export const noFetchMetrics: FetchMetrics = { upstreamBytes() {}, joined() {} };
+export type FetchMetrics = Pick<MirrorMetrics, "bytesFromUpstream" | "joined">;
 
 /** Where a fetched blob is staged and who must see it once it is verified. */
 export interface FetchTarget {
@@ -41,7 +36,7 @@ export class BlobFetcher {
   constructor(
     private readonly driver: StorageDriver,
     private readonly global: GlobalBlobStore,
-    private readonly metrics: FetchMetrics = noFetchMetrics,
+    private readonly metrics: FetchMetrics = noMirrorMetrics,
   ) {}
 
   /** The fetch in flight for a digest, if any (its size once known). */
@@ -180,7 +175,7 @@ class InflightBlob {
       await writer.flush();
       this.released = this.written;
       this.written += chunk.byteLength;
-      this.metrics.upstreamBytes(chunk.byteLength);
+      this.metrics.bytesFromUpstream(chunk.byteLength);
       this.notify();
     }
     await writer.commit();

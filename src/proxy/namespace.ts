@@ -4,6 +4,7 @@ import type { Namespace, Repository, RepositoryOptions } from "../registry/inter
 import { parseRepositoryName } from "../registry/names.ts";
 import type { LocalNamespace } from "../storage/registry.ts";
 import type { BlobFetcher } from "./inflight.ts";
+import type { MirrorMetrics } from "./metrics.ts";
 import { ProxyBlobStore, proxyUploads } from "./proxyblobstore.ts";
 import { ProxyManifestStore, ProxyTagStore } from "./proxymanifests.ts";
 import type { Route, UpstreamRouter } from "./routing.ts";
@@ -18,6 +19,7 @@ export interface ProxyNamespaceOptions {
   readonly fetcher: BlobFetcher;
   readonly scheduler: TTLScheduler;
   readonly logger: Logger;
+  readonly metrics: MirrorMetrics;
 }
 
 /** Push and mirror in one registry: routed names are mirrored, the rest hosted. */
@@ -44,6 +46,7 @@ export class ProxyNamespace implements Namespace {
       route,
       local: local.blobs,
       fetcher,
+      metrics: this.options.metrics,
       pulled: (descriptor) => schedule(descriptor.digest, "blob"),
     });
     const manifestOptions = {

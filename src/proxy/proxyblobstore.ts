@@ -4,6 +4,7 @@ import { isRegistryError, registryError } from "../registry/errors.ts";
 import type { BlobContent, BlobStore, UploadStatus, UploadStore } from "../registry/interfaces.ts";
 import type { LinkedBlobStore } from "../storage/linkedblobstore.ts";
 import type { BlobFetcher } from "./inflight.ts";
+import type { MirrorMetrics } from "./metrics.ts";
 import type { Route } from "./routing.ts";
 import { mirrorReadOnly, upstreamUnavailable } from "./upstreamerrors.ts";
 
@@ -13,6 +14,7 @@ export interface ProxyBlobStoreOptions {
   readonly fetcher: BlobFetcher;
   /** Called for every blob the mirror stores, to schedule its expiry. */
   readonly pulled: (descriptor: Descriptor) => Promise<void>;
+  readonly metrics: MirrorMetrics;
 }
 
 /** Blobs of a mirrored repository: local first, else one shared upstream fetch. */
@@ -38,7 +40,11 @@ export class ProxyBlobStore implements BlobStore {
   }
 
   async open(digest: Digest, method: "GET" | "HEAD"): Promise<BlobContent> {
-    if (await this.localStat(digest)) return this.options.local.open(digest, method);
+    const cached = await this.localStat(digest);
+    if (cached) {
+      if (method === "GET") this.options.metrics.bytesFromCache(cached.size);
+      return this.options.local.open(digest, method);
+    }
     const { route, local, fetcher } = this.options;
     const fetched = await fetcher.fetch(digest, {
       repository: route.localName,

@@ -24,6 +24,7 @@ export interface SchedulerOptions {
   readonly now?: () => number;
   /** Driver path of the state file; Distribution keeps it at the storage root. */
   readonly statePath?: string;
+  readonly onExpired?: (type: EntryType) => void;
 }
 
 const typeCodes: Record<EntryType, 0 | 1> = { blob: 0, manifest: 1 };
@@ -76,6 +77,7 @@ export class TTLScheduler {
       try {
         await this.options.expire(entry);
         this.entries.delete(entry.key);
+        this.options.onExpired?.(entry.type);
       } catch (err) {
         this.options.logger.warn("expiry failed; will retry", {
           key: entry.key,

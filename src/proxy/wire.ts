@@ -2,9 +2,10 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { StorageDriver } from "../storage/driver/driver.ts";
 import { LocalNamespace, type LocalNamespaceOptions } from "../storage/registry.ts";
-import type { UpstreamClient } from "./client.ts";
+import { UpstreamClient } from "./client.ts";
 import { expirer } from "./expiry.ts";
 import { BlobFetcher } from "./inflight.ts";
+import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 import { ProxyNamespace } from "./namespace.ts";
 import { type UpstreamConfig, UpstreamRouter } from "./routing.ts";
 import { TTLScheduler } from "./scheduler.ts";
@@ -33,10 +34,12 @@ export interface MirrorOptions {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly makeClient?: (config: UpstreamConfig) => UpstreamClient;
+  readonly metrics?: MirrorMetrics;
 }
 
 /** Builds the pull-through mirror over the hosted registry. Nothing contacts an upstream yet. */
 export function createMirror(options: MirrorOptions): Mirror {
+  const metrics = options.metrics ?? noMirrorMetrics;
   const mirror = new LocalNamespace({
     ...options.local,
     deleteEnabled: true,
@@ -47,9 +50,17 @@ export function createMirror(options: MirrorOptions): Mirror {
     expire: expirer(options.driver, mirror),
     logger: options.logger,
     now: options.now,
+    onExpired: (type) => metrics.expired(type),
   });
-  const router = new UpstreamRouter(options.upstreams, options.makeClient);
-  const fetcher = new BlobFetcher(options.driver, options.hosted.global);
+  const makeClient =
+    options.makeClient ??
+    ((config: UpstreamConfig) =>
+      new UpstreamClient({
+        ...config,
+        onResponse: (method, status) => metrics.upstreamRequest(method, status),
+      }));
+  const router = new UpstreamRouter(options.upstreams, makeClient);
+  const fetcher = new BlobFetcher(options.driver, options.hosted.global, metrics);
   const namespace = new ProxyNamespace({
     hosted: options.hosted,
     mirror,
@@ -57,6 +68,7 @@ export function createMirror(options: MirrorOptions): Mirror {
     fetcher,
     scheduler,
     logger: options.logger,
+    metrics,
   });
   return { namespace, scheduler, router };
 }
