@@ -19,6 +19,7 @@ export interface Report {
   readonly connections: number;
   readonly results: readonly ScenarioResult[];
   readonly peakRSS: Record<string, { skiff: number; distribution: number }>;
+  readonly durationSeconds: number;
 }
 
 /** skiff's advantage: >1 means skiff is better, whichever direction the unit runs. */
@@ -34,7 +35,15 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 export function markdown(report: Report): string {
   const rows = report.results.map((r) => {
     const p99 = r.extra?.p99Ms as { skiff: number; distribution: number } | undefined;
-    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)}) | **${ratio(r).toFixed(2)}×** | ${p99 ? `${fmt(p99.skiff)} / ${fmt(p99.distribution)} ms` : ""} |`;
+    const fetches = r.extra?.upstreamFetches as
+      | { skiff: number[]; distribution: number[] }
+      | undefined;
+    const note = p99
+      ? `p99 ${fmt(p99.skiff)} / ${fmt(p99.distribution)} ms`
+      : fetches
+        ? `upstream fetches ${fetches.skiff.join(",")} / ${fetches.distribution.join(",")}`
+        : "";
+    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)}) | **${ratio(r).toFixed(2)}×** | ${note} |`;
   });
   const rss = Object.entries(report.peakRSS).map(
     ([run, v]) =>
@@ -48,9 +57,9 @@ connections in a separate process. Medians, with min–max in brackets. Ratio > 
 
 - Machine: ${report.machine}
 - Date: ${report.date}
-- Command: \`bun run bench\`
+- Command: \`bun run bench\` (took ${report.durationSeconds.toFixed(0)} s)
 
-| scenario | skiff | Distribution | ratio | p99 skiff / Distribution |
+| scenario | skiff | Distribution | ratio | notes (skiff / Distribution) |
 |---|---|---|---|---|
 ${rows.join("\n")}
 

@@ -1,41 +1,37 @@
 /**
  * `bun run bench`: skiff (compiled) against Distribution 2.8.2 on the same machine, in the same
- * run, configured alike; scenarios alternate A B A B and report medians, ranges and ratios.
+ * run, configured alike; every scenario alternates A B A B and reports medians, min–max and the
+ * skiff/Distribution ratio, plus peak RSS.
  */
+
+import { rm } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import {
-  buildBinary,
-  freePort,
-  type ServerProcess,
-  startServer,
-  tempDir,
-} from "../test/support/process.ts";
+import { buildBinary, freePort, type ServerProcess, tempDir } from "../test/support/process.ts";
+import { digestOfGenerated, generated, mib } from "./bodies.ts";
+import { pullBlob, pullImage, pushChunked, pushMonolithic, timed } from "./clients.ts";
 import { hey } from "./load.ts";
 import { type ScenarioResult, writeReport } from "./report.ts";
 import { seedImage } from "./seed.ts";
 import { summarize } from "./stats.ts";
+import { startTarget, type TargetName, targetNames } from "./targets.ts";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = 50;
-const caches = (process.env.BENCH_CACHES ?? "inmemory,redis").split(",") as (
-  | "inmemory"
-  | "redis"
-)[];
+const only = process.env.BENCH_ONLY?.split(",");
+
+type Pair = Record<TargetName, ServerProcess>;
+const results: ScenarioResult[] = [];
+const peakRSS: Record<string, { skiff: number; distribution: number }> = {};
 
 async function ensureTools(): Promise<void> {
-  const wanted: Record<string, string> = {
-    hey: "hey",
-    "docker-registry": "docker-registry",
-    "redis-server": "redis-server",
-  };
-  const missing = Object.keys(wanted).filter((tool) => !Bun.which(tool));
+  const missing = ["hey", "docker-registry", "redis-server"].filter((tool) => !Bun.which(tool));
   if (missing.length === 0) return;
   console.log(`installing ${missing.join(", ")} with apt`);
   for (const command of [
     ["apt-get", "update", "-qq"],
-    ["apt-get", "install", "-y", "-qq", ...missing.map((tool) => wanted[tool] as string)],
+    ["apt-get", "install", "-y", "-qq", ...missing],
   ]) {
     const child = Bun.spawn(command, {
       stdout: "inherit",
@@ -46,16 +42,240 @@ async function ensureTools(): Promise<void> {
   }
 }
 
-function config(root: string, port: number, cache: string, redisPort?: number, db = 0): string {
-  return `version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: ${root}}
-  delete: {enabled: true}
-  cache: {blobdescriptor: ${cache}}
-http:
-  addr: 127.0.0.1:${port}
-${redisPort ? `redis:\n  addr: 127.0.0.1:${redisPort}\n  db: ${db}\n` : ""}`;
+const wanted = (name: string) => !only || only.some((key) => name.toLowerCase().includes(key));
+
+/** Runs `measure` for skiff and Distribution in alternation, `rounds` times. */
+async function alternate(
+  name: string,
+  unit: string,
+  higherIsBetter: boolean,
+  measure: (target: TargetName, round: number) => Promise<number>,
+  extra?: () => Record<string, unknown>,
+): Promise<void> {
+  if (!wanted(name)) return;
+  console.log(`• ${name}`);
+  const samples: Record<TargetName, number[]> = { skiff: [], distribution: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targetNames) samples[target].push(await measure(target, round));
+  }
+  results.push({
+    name,
+    unit,
+    higherIsBetter,
+    skiff: summarize(samples.skiff),
+    distribution: summarize(samples.distribution),
+    extra: extra?.(),
+  });
+}
+
+async function loadScenarios(pair: Pair, label: string): Promise<void> {
+  const seeded = {
+    skiff: await seedImage(pair.skiff.url, "bench/app"),
+    distribution: await seedImage(pair.distribution.url, "bench/app"),
+  };
+  const p99: Record<TargetName, number[]> = { skiff: [], distribution: [] };
+  const load =
+    (method: "GET" | "HEAD", path: (t: TargetName) => string, headers?: Record<string, string>) =>
+    async (target: TargetName) => {
+      const result = await hey(`${pair[target].url}${path(target)}`, {
+        method,
+        connections,
+        seconds,
+        headers,
+      });
+      if (result.errors > 0) throw new Error(`${target} answered ${result.errors} errors`);
+      p99[target].push(result.p99Ms);
+      return result.requestsPerSecond;
+    };
+  const p99Summary = () => {
+    const out = {
+      p99Ms: {
+        skiff: summarize(p99.skiff).median,
+        distribution: summarize(p99.distribution).median,
+      },
+    };
+    p99.skiff = [];
+    p99.distribution = [];
+    return out;
+  };
+  await alternate(
+    `HEAD blob, ${connections} connections (${label})`,
+    "req/s",
+    true,
+    load("HEAD", (t) => `/v2/bench/app/blobs/${seeded[t].layer}`),
+    p99Summary,
+  );
+  await alternate(
+    `GET manifest by tag, ${connections} connections (${label})`,
+    "req/s",
+    true,
+    load("GET", () => "/v2/bench/app/manifests/latest", { Accept: seeded.skiff.manifestMediaType }),
+    p99Summary,
+  );
+}
+
+async function transferScenarios(pair: Pair): Promise<void> {
+  const size = 256 * mib;
+  const digests = await Promise.all(
+    [1, 2, 3, 4, 5, 6].map((seed) => digestOfGenerated(size, seed)),
+  );
+  const mbps = (seconds: number) => size / mib / seconds;
+  await alternate("push 256 MiB monolithic", "MiB/s", true, async (target, round) =>
+    mbps(
+      await timed(() =>
+        pushMonolithic(
+          pair[target].url,
+          `mono/r${round}`,
+          generated(size, round + 1),
+          digests[round] as string,
+        ),
+      ),
+    ),
+  );
+  await alternate("push 256 MiB chunked (4 × 64 MiB)", "MiB/s", true, async (target, round) =>
+    mbps(
+      await timed(() =>
+        pushChunked(
+          pair[target].url,
+          `chunked/r${round}`,
+          size,
+          4,
+          round + 4,
+          digests[round + 3] as string,
+        ),
+      ),
+    ),
+  );
+  await alternate("pull 256 MiB", "MiB/s", true, async (target, round) =>
+    mbps(await timed(() => pullBlob(pair[target].url, `mono/r${round}`, digests[round] as string))),
+  );
+  await alternate(
+    "1000 pushes of 4 KiB blobs, 16 clients",
+    "pushes/s",
+    true,
+    async (target, round) => {
+      const blobs = Array.from({ length: 1000 }, (_, i) => {
+        const body = new Uint8Array(4096);
+        new DataView(body.buffer).setUint32(
+          0,
+          round * 100_000 + i + (target === "skiff" ? 0 : 50_000),
+        );
+        return {
+          body,
+          digest: `sha256:${new Bun.CryptoHasher("sha256").update(body).digest("hex")}`,
+        };
+      });
+      let next = 0;
+      const elapsed = await timed(() =>
+        Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (next < blobs.length) {
+              const blob = blobs[next++] as { body: Uint8Array; digest: string };
+              await pushMonolithic(pair[target].url, `small/r${round}`, blob.body, blob.digest);
+            }
+          }),
+        ),
+      );
+      return blobs.length / elapsed;
+    },
+  );
+}
+
+async function mirrorScenarios(binary: string, work: string): Promise<void> {
+  if (!wanted("mirror") && !wanted("herd")) return;
+  const upstream = await startTarget("skiff", binary, work, "upstream", {
+    cache: "inmemory",
+    accessLog: true,
+  });
+  try {
+    const layerSize = 32 * mib;
+    const layers = await Promise.all(
+      [11, 12, 13, 14, 15].map(async (seed) => ({
+        seed,
+        digest: await digestOfGenerated(layerSize, seed),
+      })),
+    );
+    for (const layer of layers)
+      await pushMonolithic(
+        upstream.url,
+        "mirror/app",
+        generated(layerSize, layer.seed),
+        layer.digest,
+      );
+    await seedImage(
+      upstream.url,
+      "mirror/app",
+      layers.map((layer) => ({ digest: layer.digest, size: layerSize })),
+    );
+    const herdSize = 64 * mib;
+    const herdDigest = await digestOfGenerated(herdSize, 21);
+    await pushMonolithic(upstream.url, "mirror/herd", generated(herdSize, 21), herdDigest);
+
+    const warm: Record<TargetName, number[]> = { skiff: [], distribution: [] };
+    await alternate("mirror cold pull, 5 × 32 MiB image", "s", false, async (target, round) => {
+      const mirror = await startTarget(target, binary, work, `mirror-${round}`, {
+        cache: "inmemory",
+        proxy: upstream.url,
+      });
+      try {
+        const cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
+        warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
+        return cold;
+      } finally {
+        await mirror.stop();
+        await rm(join(work, `${target}-mirror-${round}`), { recursive: true, force: true });
+      }
+    });
+    if (wanted("mirror"))
+      results.push({
+        name: "mirror warm pull, 5 × 32 MiB image",
+        unit: "s",
+        higherIsBetter: false,
+        skiff: summarize(warm.skiff),
+        distribution: summarize(warm.distribution),
+      });
+
+    const fetches: Record<TargetName, number[]> = { skiff: [], distribution: [] };
+    await alternate(
+      "herd: 20 clients of one uncached 64 MiB blob via mirror",
+      "s",
+      false,
+      async (target, round) => {
+        const mirror = await startTarget(target, binary, work, `herd-${round}`, {
+          cache: "inmemory",
+          proxy: upstream.url,
+        });
+        const before = upstreamFetches(upstream, herdDigest);
+        try {
+          return await timed(() =>
+            Promise.all(
+              Array.from({ length: 20 }, () => pullBlob(mirror.url, "mirror/herd", herdDigest)),
+            ),
+          );
+        } finally {
+          fetches[target].push(upstreamFetches(upstream, herdDigest) - before);
+          await mirror.stop();
+          await rm(join(work, `${target}-herd-${round}`), { recursive: true, force: true });
+        }
+      },
+      () => ({ upstreamFetches: { skiff: fetches.skiff, distribution: fetches.distribution } }),
+    );
+  } finally {
+    await upstream.stop();
+  }
+}
+
+/** Completed upstream GETs of a blob, read from the upstream's access log. */
+function upstreamFetches(upstream: ServerProcess, digest: string): number {
+  return upstream
+    .output()
+    .split("\n")
+    .filter(
+      (line) =>
+        line.includes("method=GET") &&
+        line.includes(`/blobs/${digest}`) &&
+        line.includes("status=200"),
+    ).length;
 }
 
 async function startRedis(): Promise<{ port: number; stop: () => void }> {
@@ -75,132 +295,70 @@ async function startRedis(): Promise<{ port: number; stop: () => void }> {
     { stdout: "ignore", stderr: "ignore" },
   );
   for (let i = 0; i < 100; i++) {
-    const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
+    const ready = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
       (socket) => {
         socket.end();
         return true;
       },
       () => false,
     );
-    if (ok) break;
+    if (ready) break;
     await Bun.sleep(50);
   }
   return { port, stop: () => child.kill() };
 }
 
-interface Pair {
-  readonly skiff: ServerProcess;
-  readonly distribution: ServerProcess;
-}
-
-async function startPair(
-  work: string,
+async function withPair(
   binary: string,
-  cache: "inmemory" | "redis",
-  redisPort?: number,
-): Promise<Pair> {
-  const [skiffPort, distributionPort] = [await freePort(), await freePort()];
-  const skiffConfig = join(work, `skiff-${cache}.yml`);
-  const distributionConfig = join(work, `distribution-${cache}.yml`);
-  await Bun.write(
-    skiffConfig,
-    config(join(work, `skiff-${cache}`), skiffPort, cache, redisPort, 0),
-  );
-  await Bun.write(
-    distributionConfig,
-    config(join(work, `distribution-${cache}`), distributionPort, cache, redisPort, 1),
-  );
-  const skiff = await startServer([binary, "serve", skiffConfig], skiffPort);
-  const distribution = await startServer(
-    ["docker-registry", "serve", distributionConfig],
-    distributionPort,
-  );
-  return { skiff, distribution };
-}
-
-async function loadScenario(
-  name: string,
-  pair: Pair,
-  path: string,
-  method: "GET" | "HEAD",
-  headers?: Record<string, string>,
-): Promise<ScenarioResult> {
-  const samples = { skiff: [] as number[], distribution: [] as number[] };
-  const p99 = { skiff: [] as number[], distribution: [] as number[] };
-  for (let round = 0; round < rounds; round++) {
-    for (const target of ["skiff", "distribution"] as const) {
-      const result = await hey(`${pair[target].url}${path}`, {
-        method,
-        connections,
-        seconds,
-        headers,
-      });
-      if (result.errors > 0) throw new Error(`${name}: ${target} answered ${result.errors} errors`);
-      samples[target].push(result.requestsPerSecond);
-      p99[target].push(result.p99Ms);
-    }
-  }
-  return {
-    name,
-    unit: "req/s",
-    higherIsBetter: true,
-    skiff: summarize(samples.skiff),
-    distribution: summarize(samples.distribution),
-    extra: {
-      p99Ms: {
-        skiff: summarize(p99.skiff).median,
-        distribution: summarize(p99.distribution).median,
-      },
-    },
+  work: string,
+  label: string,
+  options: Parameters<typeof startTarget>[4],
+  run: (pair: Pair) => Promise<void>,
+): Promise<void> {
+  const pair: Pair = {
+    skiff: await startTarget("skiff", binary, work, label, { ...options, redisDb: 0 }),
+    distribution: await startTarget("distribution", binary, work, label, {
+      ...options,
+      redisDb: 1,
+    }),
   };
+  try {
+    await run(pair);
+    peakRSS[label] = {
+      skiff: await pair.skiff.peakRSS(),
+      distribution: await pair.distribution.peakRSS(),
+    };
+  } finally {
+    await pair.skiff.stop();
+    await pair.distribution.stop();
+  }
 }
 
 async function main(): Promise<void> {
   await ensureTools();
   const work = await tempDir("skiff-bench-");
-  const binary = await buildBinary();
-  const results: ScenarioResult[] = [];
-  const peakRSS: Record<string, { skiff: number; distribution: number }> = {};
+  const started = performance.now();
   try {
-    for (const cache of caches) {
-      const redis = cache === "redis" ? await startRedis() : undefined;
-      const pair = await startPair(work.path, binary, cache, redis?.port);
+    const binary = await buildBinary();
+    await withPair(binary, work.path, "inmemory cache", { cache: "inmemory" }, async (pair) => {
+      await loadScenarios(pair, "inmemory cache");
+      await transferScenarios(pair);
+    });
+    if (wanted("redis")) {
+      const redis = await startRedis();
       try {
-        const seeded = {
-          skiff: await seedImage(pair.skiff.url, "bench/app"),
-          distribution: await seedImage(pair.distribution.url, "bench/app"),
-        };
-        if (seeded.skiff.layer !== seeded.distribution.layer)
-          throw new Error("seeding differs between targets");
-        console.log(`[${cache}] HEAD blob, ${connections} connections, ${rounds}×${seconds}s each`);
-        results.push(
-          await loadScenario(
-            `HEAD blob (${cache} cache)`,
-            pair,
-            `/v2/bench/app/blobs/${seeded.skiff.layer}`,
-            "HEAD",
-          ),
+        await withPair(
+          binary,
+          work.path,
+          "redis cache",
+          { cache: "redis", redisPort: redis.port },
+          (pair) => loadScenarios(pair, "redis cache"),
         );
-        console.log(`[${cache}] GET manifest`);
-        results.push(
-          await loadScenario(
-            `GET manifest by tag (${cache} cache)`,
-            pair,
-            "/v2/bench/app/manifests/latest",
-            "GET",
-            { Accept: seeded.skiff.manifestMediaType },
-          ),
-        );
-        peakRSS[cache] = {
-          skiff: await pair.skiff.peakRSS(),
-          distribution: await pair.distribution.peakRSS(),
-        };
       } finally {
-        await pair.skiff.stop();
-        await pair.distribution.stop();
-        redis?.stop();
+        redis.stop();
       }
     }
+    await mirrorScenarios(binary, work.path);
   } finally {
     await work.cleanup();
   }
@@ -213,6 +371,7 @@ async function main(): Promise<void> {
     connections,
     results,
     peakRSS,
+    durationSeconds: (performance.now() - started) / 1000,
   });
 }
 

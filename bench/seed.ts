@@ -1,9 +1,17 @@
-/** Pushes one small image over HTTP (config, a 1 MiB layer, an OCI manifest tagged `latest`). */
+import { pushMonolithic } from "./clients.ts";
+
+const sha256 = (content: Uint8Array) =>
+  `sha256:${new Bun.CryptoHasher("sha256").update(content).digest("hex")}`;
+
+/**
+ * Pushes an image tagged `latest`: a config, and either the given (already pushed) layers or
+ * one fresh 1 MiB layer; the manifest is OCI.
+ */
 export async function seedImage(
   url: string,
   name: string,
+  existingLayers?: { digest: string; size: number }[],
 ): Promise<{ layer: string; manifest: string; manifestMediaType: string }> {
-  const layer = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) & 0xff);
   const config = new TextEncoder().encode(
     JSON.stringify({
       architecture: "amd64",
@@ -11,29 +19,26 @@ export async function seedImage(
       rootfs: { type: "layers", diff_ids: [] },
     }),
   );
-  const push = async (content: Uint8Array) => {
-    const digest = `sha256:${new Bun.CryptoHasher("sha256").update(content).digest("hex")}`;
-    // POST then PUT with the body: Distribution 2.8 has no single-request monolithic upload.
-    const start = await fetch(`${url}/v2/${name}/blobs/uploads/`, { method: "POST" });
-    const location = new URL(start.headers.get("location") ?? "", url);
-    location.searchParams.set("digest", digest);
-    const response = await fetch(location, {
-      method: "PUT",
-      body: content,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    if (response.status !== 201)
-      throw new Error(`seed blob: ${response.status} ${await response.text()}`);
-    return { digest, size: content.byteLength };
-  };
-  const configDescriptor = await push(config);
-  const layerDescriptor = await push(layer);
+  await pushMonolithic(url, name, config, sha256(config));
+  let layers = existingLayers;
+  if (!layers) {
+    const layer = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) & 0xff);
+    await pushMonolithic(url, name, layer, sha256(layer));
+    layers = [{ digest: sha256(layer), size: layer.byteLength }];
+  }
   const manifestMediaType = "application/vnd.oci.image.manifest.v1+json";
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: manifestMediaType,
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...configDescriptor },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layerDescriptor }],
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: sha256(config),
+      size: config.byteLength,
+    },
+    layers: layers.map((layer) => ({
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      ...layer,
+    })),
   });
   const response = await fetch(`${url}/v2/${name}/manifests/latest`, {
     method: "PUT",
@@ -43,7 +48,7 @@ export async function seedImage(
   if (response.status !== 201)
     throw new Error(`seed manifest: ${response.status} ${await response.text()}`);
   return {
-    layer: layerDescriptor.digest,
+    layer: (layers[0] as { digest: string }).digest,
     manifest: response.headers.get("docker-content-digest") ?? "",
     manifestMediaType,
   };

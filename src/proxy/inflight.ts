@@ -6,6 +6,10 @@ import { type FileWriter, isPathNotFound, type StorageDriver } from "../storage/
 import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "../storage/paths.ts";
 import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 
+/** Bytes staged between releases to readers, and read per pull: few syscalls, flat memory. */
+const releaseStep = 1024 * 1024;
+const readStep = 4 * 1024 * 1024;
+
 export type FetchMetrics = Pick<MirrorMetrics, "bytesFromUpstream" | "joined">;
 
 /** Where a fetched blob is staged and who must see it once it is verified. */
@@ -155,13 +159,17 @@ class InflightBlob {
     return this.driver.writer(uploadDataPath(repository, this.id), false);
   }
 
-  /** Streams the body to storage; everything but the latest chunk is released to readers. */
+  /**
+   * Streams the body to storage, flushing every MiB so readers can follow; everything but the
+   * last byte is released as it lands, the last byte only once the digest verified.
+   */
   private async pump(
     body: ReadableStream<Uint8Array>,
     writer: FileWriter,
     size: number | undefined,
   ): Promise<void> {
     const hasher = new Bun.CryptoHasher(digestParts(this.digest).algorithm);
+    let unflushed = 0;
     for await (const chunk of body) {
       if (size !== undefined && this.written + chunk.byteLength > size)
         throw registryError(
@@ -172,11 +180,15 @@ class InflightBlob {
         );
       hasher.update(chunk);
       await writer.write(chunk);
-      await writer.flush();
-      this.released = this.written;
       this.written += chunk.byteLength;
+      unflushed += chunk.byteLength;
       this.metrics.bytesFromUpstream(chunk.byteLength);
-      this.notify();
+      if (unflushed >= releaseStep) {
+        await writer.flush();
+        unflushed = 0;
+        this.released = this.written - 1;
+        this.notify();
+      }
     }
     await writer.commit();
     await writer.close();
@@ -237,9 +249,7 @@ class InflightBlob {
         : uploadDataPath(this.target.repository, this.id);
       try {
         const blob = await this.driver.blob(path);
-        return new Uint8Array(
-          await blob.slice(from, Math.min(to, from + 1024 * 1024)).arrayBuffer(),
-        );
+        return new Uint8Array(await blob.slice(from, Math.min(to, from + readStep)).arrayBuffer());
       } catch (err) {
         // The staging file moves into place on commit; look again at the final path.
         const vanished = isPathNotFound(err) || (err as { code?: string }).code === "ENOENT";
