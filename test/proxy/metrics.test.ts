@@ -22,8 +22,12 @@ test("the mirror reports upstream requests, bytes from upstream and from cache, 
   const counts = { requests: 0, upstreamBytes: 0, cacheBytes: 0, joins: 0, expiries: 0 };
   const metrics: MirrorMetrics = {
     upstreamRequest: () => void counts.requests++,
-    bytesFromUpstream: (bytes) => void (counts.upstreamBytes += bytes),
-    bytesFromCache: (bytes) => void (counts.cacheBytes += bytes),
+    bytesFromUpstream: (bytes) => {
+      counts.upstreamBytes += bytes;
+    },
+    bytesFromCache: (bytes) => {
+      counts.cacheBytes += bytes;
+    },
     joined: () => void counts.joins++,
     expired: () => void counts.expiries++,
   };
