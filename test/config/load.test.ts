@@ -184,3 +184,19 @@ describe("environment overrides", () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe("config.example.yaml", () => {
+  test("loads without errors or warnings, and the CLI's config check accepts it", async () => {
+    const path = join(import.meta.dir, "../../config.example.yaml");
+    const warnings: string[] = [];
+    const config = loadConfig({ path, warn: (message) => warnings.push(message) });
+    expect(warnings).toEqual([]);
+    expect(config.storage.filesystem?.rootdirectory).toBe("/var/lib/registry");
+    const check = Bun.spawn(
+      [process.execPath, join(import.meta.dir, "../../src/cli.ts"), "config", "check", path],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    expect(await check.exited).toBe(0);
+    expect(await new Response(check.stdout).text()).toContain("rootdirectory: /var/lib/registry");
+  });
+});

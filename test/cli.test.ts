@@ -1,0 +1,80 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { freePort, tempDir } from "./support/process.ts";
+
+const cli = join(import.meta.dir, "../src/cli.ts");
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const child = Bun.spawn([process.execPath, cli, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+describe("skiff CLI", () => {
+  test("--version prints the version", async () => {
+    const { stdout, code } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^skiff \d+\.\d+\.\d+ \(/);
+  });
+
+  test("config check rejects an invalid file with the key path, and redacts secrets", async () => {
+    const dir = await tempDir();
+    const bad = join(dir.path, "bad.yml");
+    await Bun.write(bad, "storage:\n  inmemory:\n  delete: {enabled: sometimes}\n");
+    const invalid = await run(["config", "check", bad]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("storage.delete.enabled");
+    const good = join(dir.path, "good.yml");
+    await Bun.write(
+      good,
+      "storage:\n  inmemory:\nredis:\n  addr: 127.0.0.1:6379\n  password: hunter2\nnotifications: {}\n",
+    );
+    const valid = await run(["config", "check", good]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).not.toContain("hunter2");
+    expect(valid.stderr).toContain('unknown configuration key "notifications"');
+    await dir.cleanup();
+  });
+
+  test("unknown commands fail with usage", async () => {
+    const { code, stderr } = await run(["frobnicate"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("Usage");
+  });
+
+  test("serve drains on SIGTERM and exits 0", async () => {
+    const dir = await tempDir();
+    const port = await freePort();
+    const child = Bun.spawn([process.execPath, cli, "serve"], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        ...process.env,
+        REGISTRY_STORAGE: "inmemory",
+        REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
+      },
+    });
+    for (let i = 0; i < 100; i++) {
+      if (
+        await fetch(`http://127.0.0.1:${port}/v2/`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      await Bun.sleep(50);
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/v2/`)).status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+    await dir.cleanup();
+  });
+});
