@@ -15,9 +15,10 @@
  * - A rename that a power cut loses leaves the previous state (no file, or the older one), which
  *   the registry already reads as "not pushed yet"; syncing every directory would not buy more.
  */
-import type { Stats } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { close, closeSync, fdatasync, fstat, open as openDescriptor, type Stats } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import {
   checkPath,
   type FileInfo,
@@ -46,6 +47,14 @@ export interface FilesystemDriverOptions {
 export class FilesystemDriver implements StorageDriver {
   readonly name = driverName;
   readonly root: string;
+  /** Closes the descriptor of a reader or writer that was dropped unfinished (a caller's bug). */
+  private readonly dropped = new FinalizationRegistry<number>((fd) => {
+    try {
+      closeSync(fd);
+    } catch {
+      // The descriptor is gone already; there is nothing left to release.
+    }
+  });
 
   constructor(options: FilesystemDriverOptions) {
     this.root = resolve(options.rootdirectory);
@@ -82,32 +91,32 @@ export class FilesystemDriver implements StorageDriver {
   /** Streams from a descriptor opened up front: a later delete or move cannot break the read. */
   async reader(path: string, offset = 0): Promise<ReadableStream<Uint8Array>> {
     const full = this.fullPath(path);
-    const handle = await open(full, "r").catch((err) => {
+    const file = await this.open(full, "r").catch((err) => {
       throw translate(err, path);
     });
     try {
-      const info = await handle.stat();
+      const info = await fstatAsync(file.fd);
       if (info.isDirectory()) throw new PathNotFoundError(path, driverName);
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > info.size)
         throw new InvalidOffsetError(path, offset, driverName);
-      return releasedAtEnd(Bun.file(handle.fd).slice(offset).stream(), () => handle.close());
+      return closedAtEnd(Bun.file(file.fd).slice(offset).stream(), file);
     } catch (err) {
-      await handle.close();
+      await file.close();
       throw err;
     }
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const full = this.filePath(path);
-    let handle: FileHandle | undefined;
+    let file: Descriptor | undefined;
     try {
       await mkdir(dirname(full), { recursive: true });
-      handle = await open(full, append ? "a" : "w");
-      const opened = await handle.stat();
+      file = await this.open(full, append ? "a" : "w");
+      const opened = await fstatAsync(file.fd);
       const removeOwnFile = () => removeIfSameFile(full, opened);
-      return new FileSinkWriter(handle, opened.size, removeOwnFile);
+      return new FileSinkWriter(file, opened.size, removeOwnFile);
     } catch (err) {
-      await handle?.close();
+      await file?.close();
       throw translate(err, path);
     }
   }
@@ -186,11 +195,43 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
+  private async open(full: string, flags: "r" | "a" | "w"): Promise<Descriptor> {
+    return new Descriptor(await openAsync(full, flags), this.dropped);
+  }
+
   /** A path that can name a file: valid, and not the root directory. */
   private filePath(path: string): string {
     const full = this.fullPath(path);
     if (path === "/") throw new InvalidPathError(path, driverName);
     return full;
+  }
+}
+
+const openAsync = promisify(openDescriptor);
+const fstatAsync = promisify(fstat);
+const fdatasyncAsync = promisify(fdatasync);
+const closeAsync = promisify(close);
+
+/**
+ * A plain descriptor rather than a `FileHandle`, which Bun turns into an uncaught error when one
+ * is collected unclosed. Closed once: by `close`, or by the registry if its owner drops it.
+ */
+class Descriptor {
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly fd: number,
+    private readonly dropped: FinalizationRegistry<number>,
+  ) {
+    dropped.register(this, fd, this);
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.dropped.unregister(this);
+      this.closing = closeAsync(this.fd);
+    }
+    return this.closing;
   }
 }
 
@@ -232,27 +273,22 @@ async function removeIfSameFile(full: string, opened: Stats): Promise<void> {
   if (current?.ino === opened.ino && current.dev === opened.dev) await rm(full, { force: true });
 }
 
-/** Passes a stream through and runs `release` once it ends, fails or is cancelled. */
-function releasedAtEnd(
+/** Passes a stream through and closes the file once it ends, fails or is cancelled. */
+function closedAtEnd(
   source: ReadableStream<Uint8Array>,
-  release: () => Promise<void>,
+  file: Descriptor,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
-  let released: Promise<void> | undefined;
-  const releaseOnce = () => {
-    released ??= release();
-    return released;
-  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
           if (!done) return controller.enqueue(value);
-          await releaseOnce();
+          await file.close();
           controller.close();
         } catch (err) {
-          await releaseOnce().catch(() => undefined);
+          await file.close().catch(() => undefined);
           controller.error(err);
         }
       },
@@ -260,7 +296,7 @@ function releasedAtEnd(
         try {
           await reader.cancel(reason);
         } finally {
-          await releaseOnce();
+          await file.close();
         }
       },
     },
@@ -277,12 +313,12 @@ class FileSinkWriter implements FileWriter {
   private written: number;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly file: Descriptor,
     initialSize: number,
     private readonly removeFile: () => Promise<void>,
   ) {
     this.written = initialSize;
-    this.sink = Bun.file(handle.fd).writer({ highWaterMark: sinkBufferBytes });
+    this.sink = Bun.file(file.fd).writer({ highWaterMark: sinkBufferBytes });
   }
 
   get size(): number {
@@ -305,7 +341,7 @@ class FileSinkWriter implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen("commit");
     await this.sink.flush();
-    await this.handle.datasync();
+    await fdatasyncAsync(this.file.fd);
     this.state = "committed";
   }
 
@@ -332,7 +368,7 @@ class FileSinkWriter implements FileWriter {
     try {
       await this.sink.end();
     } finally {
-      await this.handle.close();
+      await this.file.close();
     }
   }
 }

@@ -1,8 +1,15 @@
+/**
+ * A driver that keeps a tree of directories and files in memory, with the filesystem driver's
+ * semantics: parents are created implicitly, directories stay when they become empty, a file
+ * where a directory is expected reads as missing. For tests and `storage.inmemory` (data is gone
+ * when the process ends).
+ */
 import {
   checkPath,
   type FileInfo,
   type FileWriter,
   InvalidOffsetError,
+  InvalidPathError,
   PathNotFoundError,
   SkipDir,
   type StorageDriver,
@@ -10,150 +17,266 @@ import {
 } from "./driver.ts";
 
 const driverName = "inmemory";
-
-interface MemoryFile {
-  /** Chunks appended since the last read; joined lazily so appends never copy the whole file. */
-  chunks: Uint8Array[];
-  size: number;
-  modTime: Date;
-}
+/** Size of the chunks `reader` streams, like a file read. */
+const streamChunkBytes = 64 * 1024;
+const minimumCapacity = 4 * 1024;
 
 /**
- * A driver that keeps files in a map of paths; directories are implied by the files below
- * them. For tests and for `storage.inmemory` (data is gone when the process ends).
+ * File bytes in a buffer grown geometrically, so appends cost amortised O(chunk). Bytes below
+ * `size` never change once written (a truncating writer makes a new file), so a view of them is
+ * a stable snapshot; views are copied before they leave the driver.
  */
+class MemoryFile {
+  readonly kind = "file";
+  modTime = new Date();
+  private buffer: Uint8Array<ArrayBuffer>;
+  private length: number;
+
+  /** Takes ownership of `content`. */
+  constructor(content: Uint8Array<ArrayBuffer> = new Uint8Array(0)) {
+    this.buffer = content;
+    this.length = content.byteLength;
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  view(): Uint8Array<ArrayBuffer> {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  append(chunk: Uint8Array): void {
+    const needed = this.length + chunk.byteLength;
+    if (needed > this.buffer.byteLength) {
+      const capacity = Math.max(needed, this.buffer.byteLength * 2, minimumCapacity);
+      const grown = new Uint8Array(capacity);
+      grown.set(this.view());
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.length);
+    this.length = needed;
+    this.modTime = new Date();
+  }
+}
+
+class MemoryDirectory {
+  readonly kind = "directory";
+  readonly children = new Map<string, MemoryNode>();
+  modTime = new Date();
+}
+
+type MemoryNode = MemoryFile | MemoryDirectory;
+
 export class InMemoryDriver implements StorageDriver {
   readonly name = driverName;
-  private readonly files = new Map<string, MemoryFile>();
+  private readonly root = new MemoryDirectory();
 
   async getContent(path: string): Promise<Uint8Array> {
-    return this.contentOf(this.file(path)).slice();
+    return this.file(path).view().slice();
   }
 
   async putContent(path: string, content: Uint8Array | string): Promise<void> {
-    checkPath(path, driverName);
-    this.assertNotDirectory(path);
+    checkFilePath(path);
     const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content.slice();
-    this.files.set(path, { chunks: [bytes], size: bytes.byteLength, modTime: new Date() });
+    this.place(path, new MemoryFile(bytes));
   }
 
   async reader(path: string, offset = 0): Promise<ReadableStream<Uint8Array>> {
-    const content = this.contentOf(this.file(path));
-    if (offset < 0 || offset > content.byteLength)
+    const file = this.file(path);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > file.size)
       throw new InvalidOffsetError(path, offset, driverName);
-    return new Blob([content.slice(offset)]).stream();
+    return chunkedStream(file.view().subarray(offset));
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
-    checkPath(path, driverName);
-    this.assertNotDirectory(path);
-    let file = this.files.get(path);
-    if (!file || !append) {
-      file = { chunks: [], size: 0, modTime: new Date() };
-      this.files.set(path, file);
+    checkFilePath(path);
+    const existing = this.lookup(path);
+    let file: MemoryFile;
+    if (append && existing?.kind === "file") file = existing;
+    else {
+      file = new MemoryFile();
+      this.place(path, file);
     }
-    return new MemoryWriter(file, () => this.files.delete(path));
+    return new MemoryWriter(file, () => this.detach(path, file));
   }
 
   async stat(path: string): Promise<FileInfo> {
-    checkPath(path, driverName);
-    const file = this.files.get(path);
-    if (file) return { path, size: file.size, modTime: file.modTime, isDir: false };
-    if (this.hasChildren(path)) return { path, size: 0, modTime: new Date(0), isDir: true };
-    throw new PathNotFoundError(path, driverName);
+    const node = this.lookup(path);
+    if (!node) throw new PathNotFoundError(path, driverName);
+    return infoOf(path, node);
   }
 
   async list(path: string): Promise<string[]> {
-    checkPath(path, driverName);
-    const prefix = path === "/" ? "/" : `${path}/`;
-    const children = new Set<string>();
-    for (const key of this.files.keys()) {
-      if (!key.startsWith(prefix)) continue;
-      const slash = key.indexOf("/", prefix.length);
-      children.add(slash === -1 ? key : key.slice(0, slash));
-    }
-    if (children.size === 0 && !(path === "/")) throw new PathNotFoundError(path, driverName);
-    return [...children].sort();
+    const directory = this.directory(path);
+    return [...directory.children.keys()].sort().map((name) => childPath(path, name));
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
-    checkPath(sourcePath, driverName);
-    checkPath(destPath, driverName);
-    const file = this.files.get(sourcePath);
-    if (!file) throw new PathNotFoundError(sourcePath, driverName);
-    this.assertNotDirectory(destPath);
-    this.files.delete(sourcePath);
-    this.files.set(destPath, file);
+    checkFilePath(sourcePath);
+    checkFilePath(destPath);
+    const node = this.lookup(sourcePath);
+    if (!node) throw new PathNotFoundError(sourcePath, driverName);
+    if (sourcePath === destPath) return;
+    if (node.kind === "directory" && destPath.startsWith(`${sourcePath}/`))
+      throw new Error(`${driverName}: cannot move ${sourcePath} into itself`);
+    const replaced = this.lookup(destPath);
+    if (replaced && replaced.kind !== node.kind)
+      throw new Error(`${driverName}: cannot replace a ${replaced.kind} with a ${node.kind}`);
+    if (replaced?.kind === "directory" && replaced.children.size > 0)
+      throw new Error(`${driverName}: ${destPath} is a directory that is not empty`);
+    this.place(destPath, node, true);
+    this.detach(sourcePath, node);
   }
 
   async delete(path: string): Promise<void> {
-    checkPath(path, driverName);
-    if (this.files.delete(path)) return;
-    const prefix = path === "/" ? "/" : `${path}/`;
-    const doomed = [...this.files.keys()].filter((key) => key.startsWith(prefix));
-    if (doomed.length === 0) throw new PathNotFoundError(path, driverName);
-    for (const key of doomed) this.files.delete(key);
+    const node = this.lookup(path);
+    if (!node) throw new PathNotFoundError(path, driverName);
+    if (node === this.root) this.root.children.clear();
+    else this.detach(path, node);
   }
 
   async walk(path: string, fn: WalkFn): Promise<void> {
-    for (const child of await this.list(path)) {
-      const info = await this.stat(child);
-      const result = await fn(info);
-      if (info.isDir && result !== SkipDir) await this.walk(child, fn);
-    }
+    await walkDirectory(path, this.directory(path), fn);
   }
 
   async blob(path: string): Promise<Blob> {
-    return new Blob([this.contentOf(this.file(path))]);
+    return new Blob([this.file(path).view()]);
+  }
+
+  /** The node at a path; undefined when a component is missing or is a file. */
+  private lookup(path: string): MemoryNode | undefined {
+    checkPath(path, driverName);
+    let node: MemoryNode = this.root;
+    for (const name of components(path)) {
+      if (node.kind !== "directory") return undefined;
+      const child = node.children.get(name);
+      if (!child) return undefined;
+      node = child;
+    }
+    return node;
   }
 
   private file(path: string): MemoryFile {
-    checkPath(path, driverName);
-    const file = this.files.get(path);
-    if (!file) throw new PathNotFoundError(path, driverName);
-    return file;
+    const node = this.lookup(path);
+    if (node?.kind !== "file") throw new PathNotFoundError(path, driverName);
+    return node;
   }
 
-  private contentOf(file: MemoryFile): Uint8Array<ArrayBuffer> {
-    if (file.chunks.length !== 1) file.chunks = [Buffer.concat(file.chunks, file.size)];
-    return file.chunks[0] as Uint8Array<ArrayBuffer>;
+  private directory(path: string): MemoryDirectory {
+    const node = this.lookup(path);
+    if (node?.kind !== "directory") throw new PathNotFoundError(path, driverName);
+    return node;
   }
 
-  private hasChildren(path: string): boolean {
-    const prefix = path === "/" ? "/" : `${path}/`;
-    for (const key of this.files.keys()) if (key.startsWith(prefix)) return true;
-    return false;
-  }
-
-  /** A file cannot replace a directory, as on a real filesystem. */
-  private assertNotDirectory(path: string): void {
-    if (!this.files.has(path) && this.hasChildren(path))
+  /**
+   * Puts a node at a path, creating parent directories. Only `move` may replace a directory (an
+   * empty one, as rename(2) does); a file under a file is PathNotFoundError, like ENOTDIR.
+   */
+  private place(path: string, node: MemoryNode, replaceEmptyDirectory = false): void {
+    const names = components(path);
+    const name = names.pop() as string;
+    let parent = this.root;
+    for (const component of names) {
+      let child = parent.children.get(component);
+      if (!child) {
+        child = new MemoryDirectory();
+        parent.children.set(component, child);
+        parent.modTime = new Date();
+      }
+      if (child.kind !== "directory") throw new PathNotFoundError(path, driverName);
+      parent = child;
+    }
+    if (parent.children.get(name)?.kind === "directory" && !replaceEmptyDirectory)
       throw new Error(`${driverName}: ${path} is a directory`);
+    parent.children.set(name, node);
+    parent.modTime = new Date();
+  }
+
+  /** Unlinks `node` from `path` if it is still there (it may have been replaced since). */
+  private detach(path: string, node: MemoryNode): void {
+    const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
+    const parent = this.lookup(parentPath);
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    if (parent?.kind !== "directory" || parent.children.get(name) !== node) return;
+    parent.children.delete(name);
+    parent.modTime = new Date();
   }
 }
 
+function checkFilePath(path: string): void {
+  checkPath(path, driverName);
+  if (path === "/") throw new InvalidPathError(path, driverName);
+}
+
+const components = (path: string): string[] => (path === "/" ? [] : path.slice(1).split("/"));
+
+const childPath = (parent: string, name: string): string =>
+  parent === "/" ? `/${name}` : `${parent}/${name}`;
+
+function infoOf(path: string, node: MemoryNode): FileInfo {
+  const isDir = node.kind === "directory";
+  return { path, size: isDir ? 0 : node.size, modTime: node.modTime, isDir };
+}
+
+/** Depth first in lexical order; children a callback removed are passed over. */
+async function walkDirectory(path: string, directory: MemoryDirectory, fn: WalkFn): Promise<void> {
+  for (const name of [...directory.children.keys()].sort()) {
+    const node = directory.children.get(name);
+    if (!node) continue;
+    const child = childPath(path, name);
+    if ((await fn(infoOf(child, node))) === SkipDir || node.kind !== "directory") continue;
+    if (directory.children.get(name) === node) await walkDirectory(child, node, fn);
+  }
+}
+
+/** Streams a snapshot in copied chunks, so no reader can touch the driver's buffer. */
+function chunkedStream(content: Uint8Array): ReadableStream<Uint8Array> {
+  let position = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (position >= content.byteLength) return controller.close();
+        const end = Math.min(position + streamChunkBytes, content.byteLength);
+        controller.enqueue(content.slice(position, end));
+        position = end;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+type WriterState = "open" | "committed" | "closed" | "cancelled";
+
 class MemoryWriter implements FileWriter {
-  private state: "open" | "committed" | "closed" | "cancelled" = "open";
+  private state: WriterState = "open";
+  private written: number;
 
   constructor(
     private readonly file: MemoryFile,
     private readonly remove: () => void,
-  ) {}
+  ) {
+    this.written = file.size;
+  }
 
   get size(): number {
-    return this.file.size;
+    return this.written;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.state !== "open") throw new Error(`${driverName}: write on a ${this.state} writer`);
-    this.file.chunks.push(chunk.slice());
-    this.file.size += chunk.byteLength;
-    this.file.modTime = new Date();
+    this.assertOpen("write to");
+    this.file.append(chunk);
+    this.written += chunk.byteLength;
   }
 
   /** Appends are visible at once; nothing is buffered. */
   async flush(): Promise<void> {
-    if (this.state !== "open") throw new Error(`${driverName}: flush on a ${this.state} writer`);
+    this.assertOpen("flush");
+  }
+
+  async commit(): Promise<void> {
+    this.assertOpen("commit");
+    this.state = "committed";
   }
 
   async close(): Promise<void> {
@@ -161,12 +284,13 @@ class MemoryWriter implements FileWriter {
   }
 
   async cancel(): Promise<void> {
+    if (this.state === "cancelled") return;
     this.state = "cancelled";
     this.remove();
   }
 
-  async commit(): Promise<void> {
-    if (this.state !== "open") throw new Error(`${driverName}: commit on a ${this.state} writer`);
-    this.state = "committed";
+  private assertOpen(action: string): void {
+    if (this.state !== "open")
+      throw new Error(`${driverName}: cannot ${action} a ${this.state} writer`);
   }
 }
