@@ -73,6 +73,30 @@ function take(
   });
 }
 
+/**
+ * Pulls a blob with curl, a separate C client, so the measurement is the server's and not the
+ * benchmark runtime's HTTP client. Returns MiB/s.
+ */
+export async function curlPull(url: string, name: string, digest: string): Promise<number> {
+  const child = Bun.spawn(
+    [
+      "curl",
+      "-s",
+      "-f",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{speed_download}",
+      `${url}/v2/${name}/blobs/${digest}`,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const output = await new Response(child.stdout).text();
+  if ((await child.exited) !== 0)
+    throw new Error(`curl pull failed: ${await new Response(child.stderr).text()}`);
+  return Number(output) / (1024 * 1024);
+}
+
 export async function pullBlob(url: string, name: string, digest: string): Promise<number> {
   const response = await fetch(`${url}/v2/${name}/blobs/${digest}`);
   if (response.status !== 200) throw new Error(`pull: ${response.status}`);

@@ -9,7 +9,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { buildBinary, freePort, type ServerProcess, tempDir } from "../test/support/process.ts";
 import { digestOfGenerated, generated, mib } from "./bodies.ts";
-import { pullBlob, pullImage, pushChunked, pushMonolithic, timed } from "./clients.ts";
+import { curlPull, pullBlob, pullImage, pushChunked, pushMonolithic, timed } from "./clients.ts";
 import { hey } from "./load.ts";
 import { type ScenarioResult, writeReport } from "./report.ts";
 import { seedImage } from "./seed.ts";
@@ -26,7 +26,9 @@ const results: ScenarioResult[] = [];
 const peakRSS: Record<string, { skiff: number; distribution: number }> = {};
 
 async function ensureTools(): Promise<void> {
-  const missing = ["hey", "docker-registry", "redis-server"].filter((tool) => !Bun.which(tool));
+  const missing = ["hey", "docker-registry", "redis-server", "curl"].filter(
+    (tool) => !Bun.which(tool),
+  );
   if (missing.length === 0) return;
   console.log(`installing ${missing.join(", ")} with apt`);
   for (const command of [
@@ -119,6 +121,7 @@ async function transferScenarios(pair: Pair): Promise<void> {
   const digests = await Promise.all(
     [1, 2, 3, 4, 5, 6].map((seed) => digestOfGenerated(size, seed)),
   );
+  const pullDigest = await digestOfGenerated(size, 7);
   const mbps = (seconds: number) => size / mib / seconds;
   await alternate("push 256 MiB monolithic", "MiB/s", true, async (target, round) =>
     mbps(
@@ -146,8 +149,12 @@ async function transferScenarios(pair: Pair): Promise<void> {
       ),
     ),
   );
-  await alternate("pull 256 MiB", "MiB/s", true, async (target, round) =>
-    mbps(await timed(() => pullBlob(pair[target].url, `mono/r${round}`, digests[round] as string))),
+  if (wanted("pull 256")) {
+    for (const target of targetNames)
+      await pushMonolithic(pair[target].url, "pull/blob", generated(size, 7), pullDigest);
+  }
+  await alternate("pull 256 MiB (curl)", "MiB/s", true, (target) =>
+    curlPull(pair[target].url, "pull/blob", pullDigest),
   );
   await alternate(
     "1000 pushes of 4 KiB blobs, 16 clients",

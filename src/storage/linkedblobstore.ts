@@ -21,6 +21,12 @@ export class LinkedBlobStatter implements BlobDescriptorService {
   ) {}
 
   async stat(digest: Digest): Promise<Descriptor> {
+    const descriptor = await this.global.stat(await this.target(digest));
+    return { ...descriptor, digest };
+  }
+
+  /** The digest the link file names: one read, BLOB_UNKNOWN when the digest is not linked. */
+  async target(digest: Digest): Promise<Digest> {
     let target: string;
     try {
       target = new TextDecoder()
@@ -31,8 +37,7 @@ export class LinkedBlobStatter implements BlobDescriptorService {
       throw err;
     }
     if (!isDigest(target)) throw registryError("BLOB_UNKNOWN", "corrupt link file", { digest });
-    const descriptor = await this.global.stat(target);
-    return { ...descriptor, digest };
+    return target;
   }
 
   /** The canonical descriptor is fixed when the blob is linked; nothing to store here. */

@@ -15,9 +15,13 @@ import {
   parseManifest,
 } from "../registry/manifest.ts";
 import type { GlobalBlobStore } from "./blobstore.ts";
+import type { LRUCache } from "./cache/lru.ts";
 import type { LinkedBlobStatter } from "./linkedblobstore.ts";
 import type { ReferrerLinks } from "./referrers.ts";
 import type { TagLinks } from "./tagstore.ts";
+
+/** Only typical manifests are kept in memory, so the cache stays small (512 × 64 KiB at most). */
+const cacheableManifestBytes = 64 * 1024;
 
 export interface ManifestRevisionsOptions {
   readonly global: GlobalBlobStore;
@@ -28,6 +32,8 @@ export interface ManifestRevisionsOptions {
   readonly referrers: ReferrerLinks;
   readonly deleteEnabled: boolean;
   readonly verifyReferences: boolean;
+  /** Manifest bodies by digest, shared by all repositories (content never changes). */
+  readonly contents?: LRUCache<Digest, { content: Uint8Array; mediaType: string }>;
 }
 
 /** Manifests stored as blobs and linked as revisions of one repository. */
@@ -44,10 +50,25 @@ export class ManifestRevisions implements ManifestStore {
     }
   }
 
+  /**
+   * One link read decides membership; the content, immutable by its digest, comes from the
+   * shared content cache when it is there.
+   */
   async get(digest: Digest): Promise<StoredManifest> {
-    await this.stat(digest);
-    const content = await this.options.global.get(digest);
-    return { digest, content, mediaType: manifestMediaType(content) };
+    let target: Digest;
+    try {
+      target = await this.options.revisions.target(digest);
+    } catch (err) {
+      throw isRegistryError(err, "BLOB_UNKNOWN")
+        ? registryError("MANIFEST_UNKNOWN", undefined, { digest })
+        : err;
+    }
+    const cached = this.options.contents?.get(target);
+    if (cached) return { digest, ...cached };
+    const content = await this.options.global.get(target);
+    const entry = { content, mediaType: manifestMediaType(content) };
+    if (content.byteLength <= cacheableManifestBytes) this.options.contents?.set(target, entry);
+    return { digest, ...entry };
   }
 
   async put(

@@ -3,6 +3,7 @@ import type { Digest } from "../registry/digest.ts";
 import type { Namespace, Repository } from "../registry/interfaces.ts";
 import { parseRepositoryName } from "../registry/names.ts";
 import { GlobalBlobStore } from "./blobstore.ts";
+import { LRUCache } from "./cache/lru.ts";
 import { listRepositories } from "./catalog.ts";
 import type { StorageDriver } from "./driver/driver.ts";
 import { HashStates, KeyedMutex } from "./hashstates.ts";
@@ -43,6 +44,10 @@ export class LocalNamespace implements Namespace {
   readonly global: GlobalBlobStore;
   private readonly hashStates = new HashStates();
   private readonly uploadLocks = new KeyedMutex();
+  private readonly manifestContents = new LRUCache<
+    Digest,
+    { content: Uint8Array; mediaType: string }
+  >(512);
 
   constructor(private readonly options: LocalNamespaceOptions) {
     this.global = new GlobalBlobStore(options.driver);
@@ -77,6 +82,7 @@ export class LocalNamespace implements Namespace {
       referrers,
       deleteEnabled,
       verifyReferences: this.options.verifyReferences ?? true,
+      contents: this.manifestContents,
     });
     const uploads = new UploadSessions({
       repository,
