@@ -131,7 +131,8 @@ export class UploadSessions implements UploadStore {
         hasher?.update(chunk);
         await writer.write(chunk);
       }
-      await writer.commit();
+      // Chunks are only flushed; the data is made durable once, when the blob is committed.
+      await writer.flush();
     } catch (err) {
       this.options.hashStates.delete(key);
       throw isRegistryError(err)
@@ -154,9 +155,21 @@ export class UploadSessions implements UploadStore {
     return `${algorithm}:${hasher.digest("hex")}` as Digest;
   }
 
-  /** Moves verified data to its content address; a blob already stored is kept as it is. */
+  /**
+   * Syncs the verified data, then moves it to its content address; a blob already stored is
+   * kept as it is.
+   */
   private async promote(id: string, digest: Digest): Promise<void> {
     if (await this.options.global.exists(digest)) return;
+    const data = await this.options.driver.writer(
+      uploadDataPath(this.options.repository, id),
+      true,
+    );
+    try {
+      await data.commit();
+    } finally {
+      await data.close();
+    }
     await this.options.driver.move(
       uploadDataPath(this.options.repository, id),
       blobDataPath(digest),
