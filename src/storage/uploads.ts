@@ -13,6 +13,16 @@ import type { HashStates, KeyedMutex } from "./hashstates.ts";
 import type { LinkedBlobStore } from "./linkedblobstore.ts";
 import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "./paths.ts";
 
+async function writeUnsynced(driver: StorageDriver, path: string, content: Uint8Array): Promise<void> {
+  const writer = await driver.writer(path, false);
+  try {
+    if (content.byteLength > 0) await writer.write(content);
+    await writer.flush();
+  } finally {
+    await writer.close();
+  }
+}
+
 const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface UploadSessionsOptions {
@@ -36,8 +46,10 @@ export class UploadSessions implements UploadStore {
     const id = crypto.randomUUID();
     const startedAt = (this.options.now ?? (() => new Date()))();
     const { driver, repository } = this.options;
-    await driver.putContent(uploadStartedAtPath(repository, id), startedAt.toISOString());
-    await driver.putContent(uploadDataPath(repository, id), new Uint8Array(0));
+    // Session files need no sync: a crash loses an unfinished upload either way, and the
+    // purger removes sessions whose files are missing or empty.
+    await writeUnsynced(driver, uploadStartedAtPath(repository, id), new TextEncoder().encode(startedAt.toISOString()));
+    await writeUnsynced(driver, uploadDataPath(repository, id), new Uint8Array(0));
     this.options.hashStates.start(this.key(id));
     return { id, size: 0, startedAt };
   }
