@@ -1,10 +1,13 @@
 import type { Config } from "./config/schema.ts";
+import { createDebugApp } from "./http/debug.ts";
 import type { Logger } from "./log.ts";
 import { waitUntilReady } from "./storage/cache/redisclient.ts";
 import { buildRegistry, type Registry } from "./wire.ts";
 
 export interface RunningServer {
   readonly url: string;
+  /** The debug listener (metrics, detailed health) when `http.debug.addr` is set. */
+  readonly debugURL?: string;
   readonly registry: Registry;
   /** Stops accepting, lets in-flight requests finish for up to `http.draintimeout`, then closes. */
   shutdown(): Promise<void>;
@@ -40,12 +43,42 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     addr: `${server.hostname}:${server.port}`,
     storage: registry.driver.name,
   });
+  const debug = startDebugServer(config, registry, logger);
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
-    stopping ??= drain(server, config.http.draintimeout, logger).then(() => registry.close());
+    stopping ??= drain(server, config.http.draintimeout, logger).then(async () => {
+      await debug?.stop(true);
+      await registry.close();
+    });
     return stopping;
   };
-  return { url, registry, shutdown };
+  return {
+    url,
+    debugURL: debug ? `http://${debug.hostname}:${debug.port}` : undefined,
+    registry,
+    shutdown,
+  };
+}
+
+function startDebugServer(
+  config: Config,
+  registry: Registry,
+  logger: Logger,
+): Bun.Server<unknown> | undefined {
+  if (!config.http.debug.addr) return undefined;
+  const { hostname, port } = parseListenAddress(config.http.debug.addr);
+  const app = createDebugApp({
+    health: registry.health,
+    metrics: registry.metrics,
+    metricsPath: config.http.debug.prometheus.path,
+  }).listen({ hostname, port });
+  const server = app.server;
+  if (server)
+    logger.info("debug server listening", {
+      addr: `${server.hostname}:${server.port}`,
+      metrics: registry.metrics !== undefined,
+    });
+  return server ?? undefined;
 }
 
 async function drain(

@@ -1,6 +1,9 @@
 import { type Config, selectedStorageDriver } from "./config/schema.ts";
+import { storageProbe, upstreamProbe } from "./health/checks.ts";
+import { Health, type HealthCheck, OnDemandCheck, PeriodicCheck } from "./health/health.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
+import { Metrics } from "./metrics/metrics.ts";
 import { createMirror, type Mirror, upstreamConfigs } from "./proxy/wire.ts";
 import type { Namespace } from "./registry/interfaces.ts";
 import { CachedBlobStatter, CacheHealth } from "./storage/cache/cachedstatter.ts";
@@ -8,6 +11,7 @@ import { createDescriptorCache, type DescriptorCache } from "./storage/cache/pro
 import type { StorageDriver } from "./storage/driver/driver.ts";
 import { FilesystemDriver } from "./storage/driver/filesystem.ts";
 import { InMemoryDriver } from "./storage/driver/inmemory.ts";
+import { InstrumentedDriver } from "./storage/driver/instrumented.ts";
 import { LocalNamespace, type LocalNamespaceOptions } from "./storage/registry.ts";
 
 /** Everything a running registry is made of, built in one place from the config. */
@@ -18,6 +22,8 @@ export interface Registry {
   readonly driver: StorageDriver;
   readonly cache?: DescriptorCache;
   readonly mirror?: Mirror;
+  readonly metrics?: Metrics;
+  readonly health: Health;
   /** Loads persisted state (the mirror's expiry schedule) and starts timers. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -45,21 +51,23 @@ export interface RegistryOverrides {
 export function buildRegistry(
   config: Config,
   logger: Logger,
-  driver: StorageDriver = createDriver(config),
+  storage: StorageDriver = createDriver(config),
   overrides: RegistryOverrides = {},
 ): Registry {
-  const cache = createDescriptorCache(config, logger);
+  const metrics = config.http.debug.prometheus.enabled ? new Metrics() : undefined;
+  const driver = metrics ? new InstrumentedDriver(storage, metrics.storageObserver) : storage;
+  const cache = createDescriptorCache(config, logger, metrics?.redisObserver);
   const cacheHealth = new CacheHealth(logger);
   const local: LocalNamespaceOptions = {
     driver,
     deleteEnabled: config.storage.delete.enabled,
     redirect: !config.storage.redirect.disable,
     cachedStatter: cache
-      ? (repository, storage) =>
+      ? (repository, backend) =>
           new CachedBlobStatter(
             cache.provider.repositoryScoped(repository),
-            storage,
-            undefined,
+            backend,
+            metrics?.cache,
             cacheHealth,
           )
       : undefined,
@@ -68,11 +76,19 @@ export function buildRegistry(
   const upstreams = upstreamConfigs(config);
   const mirror =
     upstreams.length > 0
-      ? createMirror({ upstreams, driver, hosted, local, logger, now: overrides.now })
+      ? createMirror({
+          upstreams,
+          driver,
+          hosted,
+          local,
+          logger,
+          now: overrides.now,
+          metrics: metrics?.mirror,
+        })
       : undefined;
-  const namespace = mirror?.namespace ?? hosted;
+  const health = new Health(healthChecks(config, driver, cache, mirror));
   const app = createApp({
-    namespace,
+    namespace: mirror?.namespace ?? hosted,
     logger,
     http: {
       prefix: normalizePrefix(config.http.prefix),
@@ -82,20 +98,59 @@ export function buildRegistry(
     headers: config.http.headers,
     readOnly: config.storage.maintenance.readonly.enabled,
     accessLog: !config.log.accesslog.disabled,
+    metrics,
+    health,
   });
   return {
     app,
-    namespace,
+    namespace: mirror?.namespace ?? hosted,
     hosted,
     driver,
     cache,
     mirror,
-    start: async () => mirror?.scheduler.start(),
+    metrics,
+    health,
+    start: async () => {
+      await mirror?.scheduler.start();
+      await health.start();
+    },
     close: async () => {
+      health.stop();
       mirror?.scheduler.stop();
       await cache?.close();
     },
   };
+}
+
+/** Storage is required for health; Redis and upstreams are reported but never make it 503. */
+function healthChecks(
+  config: Config,
+  driver: StorageDriver,
+  cache?: DescriptorCache,
+  mirror?: Mirror,
+): HealthCheck[] {
+  const checks: HealthCheck[] = [];
+  const { storagedriver } = config.health;
+  if (storagedriver.enabled) {
+    checks.push(
+      new PeriodicCheck("storage", true, storageProbe(driver), {
+        interval: storagedriver.interval,
+        threshold: storagedriver.threshold,
+      }),
+    );
+  }
+  const redis = cache?.redis;
+  if (redis) checks.push(new OnDemandCheck("redis", false, async () => void (await redis.ping())));
+  for (const upstream of mirror?.router.upstreams ?? []) {
+    checks.push(
+      new OnDemandCheck(
+        `upstream ${upstream.prefix || upstream.client.host}`,
+        false,
+        upstreamProbe(() => upstream.client.ping()),
+      ),
+    );
+  }
+  return checks;
 }
 
 /** `http.prefix` as Distribution writes it (`/registry/`) becomes `/registry`; `/` becomes empty. */

@@ -1,12 +1,16 @@
 import { Elysia } from "elysia";
+import { Health } from "../health/health.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { registryError } from "../registry/errors.ts";
 import type { Namespace } from "../registry/interfaces.ts";
 import type { RegistryHttpOptions } from "./context.ts";
 import { createRegistryHandler } from "./dispatch.ts";
 import { errorResponse } from "./errors.ts";
+import { healthResponse } from "./health.ts";
 import { accessLog } from "./middleware/accesslog.ts";
 import { registryHeaders } from "./middleware/headers.ts";
+import { httpMetrics } from "./middleware/metrics.ts";
 import { readOnly } from "./middleware/readonly.ts";
 
 export interface AppOptions {
@@ -16,17 +20,23 @@ export interface AppOptions {
   readonly headers: Record<string, readonly string[]>;
   readonly readOnly: boolean;
   readonly accessLog: boolean;
+  readonly metrics?: Metrics;
+  /** Answers `/healthz` on the main listener; no checks = always healthy. */
+  readonly health?: Health;
 }
 
 /** The HTTP application: middleware plugins, then every `/v2` route through one dispatcher. */
 export function createApp(options: AppOptions) {
   const handle = createRegistryHandler(options.namespace, options.logger, options.http);
+  const health = options.health ?? new Health([]);
   // Blob routes stream request bodies themselves: Elysia must not parse them.
   const raw = { parse: "none" } as const;
   return new Elysia({ handler: { standardHostname: false } })
+    .use(httpMetrics(options.metrics, options.http.prefix))
     .use(accessLog(options.logger, options.accessLog))
     .use(registryHeaders(options.headers))
     .use(readOnly(options.readOnly, options.logger))
+    .get("/healthz", () => healthResponse(health))
     .all(`${options.http.prefix}/v2`, ({ request }) => handle(request), raw)
     .all(`${options.http.prefix}/v2/*`, ({ request }) => handle(request), raw)
     .onError(({ code, error }) => {

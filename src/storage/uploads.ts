@@ -13,7 +13,11 @@ import type { HashStates, KeyedMutex } from "./hashstates.ts";
 import type { LinkedBlobStore } from "./linkedblobstore.ts";
 import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "./paths.ts";
 
-async function writeUnsynced(driver: StorageDriver, path: string, content: Uint8Array): Promise<void> {
+async function writeUnsynced(
+  driver: StorageDriver,
+  path: string,
+  content: Uint8Array,
+): Promise<void> {
   const writer = await driver.writer(path, false);
   try {
     if (content.byteLength > 0) await writer.write(content);
@@ -48,7 +52,11 @@ export class UploadSessions implements UploadStore {
     const { driver, repository } = this.options;
     // Session files need no sync: a crash loses an unfinished upload either way, and the
     // purger removes sessions whose files are missing or empty.
-    await writeUnsynced(driver, uploadStartedAtPath(repository, id), new TextEncoder().encode(startedAt.toISOString()));
+    await writeUnsynced(
+      driver,
+      uploadStartedAtPath(repository, id),
+      new TextEncoder().encode(startedAt.toISOString()),
+    );
     await writeUnsynced(driver, uploadDataPath(repository, id), new Uint8Array(0));
     this.options.hashStates.start(this.key(id));
     return { id, size: 0, startedAt };
