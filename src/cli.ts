@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { runGarbageCollect } from "./commands/garbagecollect.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { formatConfig } from "./config/redact.ts";
 import type { Config } from "./config/schema.ts";
@@ -12,6 +13,9 @@ Usage:
   skiff serve [config.yml]        serve the registry (no file: embedded default, or
                                   $REGISTRY_CONFIGURATION_PATH)
   skiff config check <config.yml> validate a config and print it, secrets redacted
+  skiff garbage-collect <config.yml> [--dry-run] [--delete-untagged]
+                                  delete blobs no manifest references (registry
+                                  stopped, or read-only)
   skiff --version                 print the version
 `;
 
@@ -26,6 +30,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case "serve":
       return serve(rest[0] ?? process.env.REGISTRY_CONFIGURATION_PATH);
+    case "garbage-collect":
+      return runGarbageCollect(rest, {
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+        isTTY: process.stderr.isTTY === true,
+      });
     case "config":
       return rest[0] === "check" && rest[1] ? checkConfig(rest[1]) : fail(usage);
     case undefined:
