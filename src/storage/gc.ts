@@ -130,13 +130,14 @@ async function sweep(
   const candidates: { digest: Digest; size: number; dir: string }[] = [];
   let examined = 0;
   await walkOrNothing(driver, blobsRoot, (path, isDir, size) => {
-    if (isDir || !path.endsWith("/data")) return;
+    if (isDir || !path.endsWith("/data")) return undefined;
     const parts = path.slice(blobsRoot.length + 1).split("/");
     const digest = `${parts[0]}:${parts[2]}`;
     examined++;
     if (isDigest(digest) && !marked.has(digest))
       candidates.push({ digest, size, dir: path.slice(0, -"/data".length) });
     options.progress?.({ phase: "sweep", examined, eligible: candidates.length });
+    return undefined;
   });
   if (!options.dryRun)
     for (const candidate of candidates) await removeQuietly(driver, candidate.dir);
@@ -158,7 +159,7 @@ async function unlinkSwept(
 async function repositoryNames(driver: StorageDriver): Promise<string[]> {
   const names: string[] = [];
   await walkOrNothing(driver, repositoriesRoot, (path, isDir) => {
-    if (!isDir) return;
+    if (!isDir) return undefined;
     const base = path.slice(path.lastIndexOf("/") + 1);
     if (base === "_manifests")
       names.push(path.slice(repositoriesRoot.length + 1, -"/_manifests".length));
@@ -216,7 +217,7 @@ async function listOrNothing(driver: StorageDriver, path: string): Promise<strin
 async function walkOrNothing(
   driver: StorageDriver,
   root: string,
-  visit: (path: string, isDir: boolean, size: number) => typeof SkipDir | undefined | void,
+  visit: (path: string, isDir: boolean, size: number) => typeof SkipDir | undefined,
 ): Promise<void> {
   try {
     await driver.walk(root, (info) => visit(info.path, info.isDir, info.size) ?? undefined);
