@@ -12,6 +12,7 @@ import type { StorageDriver } from "./storage/driver/driver.ts";
 import { FilesystemDriver } from "./storage/driver/filesystem.ts";
 import { InMemoryDriver } from "./storage/driver/inmemory.ts";
 import { InstrumentedDriver } from "./storage/driver/instrumented.ts";
+import { UploadPurger } from "./storage/purge.ts";
 import { LocalNamespace, type LocalNamespaceOptions } from "./storage/registry.ts";
 
 /** Everything a running registry is made of, built in one place from the config. */
@@ -24,6 +25,7 @@ export interface Registry {
   readonly mirror?: Mirror;
   readonly metrics?: Metrics;
   readonly health: Health;
+  readonly purger?: UploadPurger;
   /** Loads persisted state (the mirror's expiry schedule) and starts timers. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -87,6 +89,20 @@ export function buildRegistry(
         })
       : undefined;
   const health = new Health(healthChecks(config, driver, cache, mirror));
+  const purging = config.storage.maintenance.uploadpurging;
+  const purger =
+    purging.enabled && !config.storage.maintenance.readonly.enabled
+      ? new UploadPurger(
+          driver,
+          {
+            age: purging.age,
+            interval: purging.interval,
+            dryRun: purging.dryrun,
+            now: overrides.now,
+          },
+          logger,
+        )
+      : undefined;
   const app = createApp({
     namespace: mirror?.namespace ?? hosted,
     logger,
@@ -110,11 +126,14 @@ export function buildRegistry(
     mirror,
     metrics,
     health,
+    purger,
     start: async () => {
       await mirror?.scheduler.start();
       await health.start();
+      purger?.start();
     },
     close: async () => {
+      purger?.stop();
       health.stop();
       mirror?.scheduler.stop();
       await cache?.close();

@@ -68,7 +68,9 @@ function serveBlob(
   if (range.kind === "range") {
     const { start, end } = range.range;
     headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
+    headers["Content-Length"] = String(end - start + 1);
     return new Response(body.slice(start, end + 1), { status: 206, headers });
   }
+  headers["Content-Length"] = String(size);
   return new Response(body, { status: 200, headers });
 }

@@ -62,12 +62,18 @@ function externalBase(request: Request, configuredHost: string): string {
 export const noBody = (status: number, headers?: Record<string, string>): Response =>
   new Response(null, { status, headers: { "Content-Length": "0", ...headers } });
 
-export const jsonResponse = (
+export function jsonResponse(
   value: unknown,
   status = 200,
   headers?: Record<string, string>,
-): Response =>
-  new Response(JSON.stringify(value), {
+): Response {
+  const body = JSON.stringify(value);
+  return new Response(body, {
     status,
-    headers: { "Content-Type": "application/json", ...headers },
+    headers: {
+      "Content-Type": "application/json",
+      "Content-Length": String(Buffer.byteLength(body)),
+      ...headers,
+    },
   });
+}

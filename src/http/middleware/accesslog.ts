@@ -10,17 +10,17 @@ export function accessLog(
   enabled: boolean,
   now: () => number = performance.now.bind(performance),
 ) {
-  const started = new WeakMap<Request, { at: number; id: string }>();
+  const started = new WeakMap<Request, { at: number; id: string; remote?: string }>();
   return new Elysia({ name: "skiff.accesslog" })
-    .onRequest(({ request }) => {
+    .onRequest(({ request, server }) => {
       const id = request.headers.get("x-request-id")?.slice(0, 200) || crypto.randomUUID();
-      started.set(request, { at: now(), id });
+      started.set(request, { at: now(), id, remote: server?.requestIP(request)?.address });
     })
     .onAfterHandle({ as: "global" }, ({ request, responseValue }) => {
       const id = started.get(request)?.id;
       if (id && responseValue instanceof Response) responseValue.headers.set("X-Request-Id", id);
     })
-    .onAfterResponse({ as: "global" }, ({ request, responseValue, server }) => {
+    .onAfterResponse({ as: "global" }, ({ request, responseValue }) => {
       const start = started.get(request);
       if (!enabled || !start) return;
       const response = responseValue instanceof Response ? responseValue : undefined;
@@ -36,7 +36,7 @@ export function accessLog(
         bytes: Number(response?.headers.get("content-length") ?? 0),
         duration_ms: Math.round((now() - start.at) * 100) / 100,
         request_id: start.id,
-        remote: server?.requestIP(request)?.address,
+        remote: start.remote ?? "-",
       });
     });
 }
