@@ -35,10 +35,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // Uploads are streamed to storage, so the body size is not bounded by memory.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
+    ...tlsOptions(config),
   });
   const server = app.server;
   if (!server) throw new Error("server did not start");
-  const url = `http://${server.hostname}:${server.port}`;
+  const url = `${config.http.tls.certificate ? "https" : "http"}://${server.hostname}:${server.port}`;
   logger.info("listening", {
     addr: `${server.hostname}:${server.port}`,
     storage: registry.driver.name,
@@ -58,6 +59,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     registry,
     shutdown,
   };
+}
+
+/** `http.tls`: serve HTTPS with the configured certificate chain and key. */
+function tlsOptions(config: Config): { tls?: { cert: Bun.BunFile; key: Bun.BunFile } } {
+  const { certificate, key } = config.http.tls;
+  if (!certificate && !key) return {};
+  if (!certificate || !key) throw new Error("http.tls needs both certificate and key");
+  return { tls: { cert: Bun.file(certificate), key: Bun.file(key) } };
 }
 
 function startDebugServer(

@@ -1,3 +1,4 @@
+import { createAuthenticator } from "./auth/wire.ts";
 import { type Config, selectedStorageDriver } from "./config/schema.ts";
 import { storageProbe, upstreamProbe } from "./health/checks.ts";
 import { Health, type HealthCheck, OnDemandCheck, PeriodicCheck } from "./health/health.ts";
@@ -116,6 +117,7 @@ export function buildRegistry(
     accessLog: !config.log.accesslog.disabled,
     metrics,
     health,
+    authenticator: createAuthenticator(config),
   });
   return {
     app,

@@ -134,7 +134,16 @@ const Upstream = {
 };
 
 const Auth = Type.Object({
-  htpasswd: Optional(Type.Object({ realm: Str(), path: Str() })),
+  htpasswd: Optional(
+    Type.Object({
+      realm: Str(),
+      path: Str(),
+      // skiff: failures from one address answered at once, then delays doubling up to the max.
+      failures: Int(5),
+      failuredelay: Duration("1s"),
+      maxfailuredelay: Duration("30s"),
+    }),
+  ),
   token: Optional(
     Type.Object({
       realm: Str(),

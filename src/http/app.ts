@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import type { Authenticator } from "../auth/authenticator.ts";
 import { Health } from "../health/health.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -9,6 +10,7 @@ import { createRegistryHandler } from "./dispatch.ts";
 import { errorResponse } from "./errors.ts";
 import { healthResponse } from "./health.ts";
 import { accessLog } from "./middleware/accesslog.ts";
+import { authentication } from "./middleware/auth.ts";
 import { registryHeaders } from "./middleware/headers.ts";
 import { httpMetrics } from "./middleware/metrics.ts";
 import { readOnly } from "./middleware/readonly.ts";
@@ -23,6 +25,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** Answers `/healthz` on the main listener; no checks = always healthy. */
   readonly health?: Health;
+  /** Who may do what; none = an open registry. */
+  readonly authenticator?: Authenticator;
 }
 
 /** The HTTP application: middleware plugins, then every `/v2` route through one dispatcher. */
@@ -35,6 +39,7 @@ export function createApp(options: AppOptions) {
     .use(httpMetrics(options.metrics, options.http.prefix))
     .use(accessLog(options.logger, options.accessLog))
     .use(registryHeaders(options.headers))
+    .use(authentication(options.authenticator, options.http.prefix, options.logger))
     .use(readOnly(options.readOnly, options.logger))
     .get("/healthz", () => healthResponse(health))
     .all(`${options.http.prefix}/v2`, ({ request }) => handle(request), raw)
