@@ -118,6 +118,7 @@ export function buildRegistry(
     metrics,
     health,
     authenticator: createAuthenticator(config),
+    tls: Boolean(config.http.tls.certificate),
   });
   return {
     app,

@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly health?: Health;
   /** Who may do what; none = an open registry. */
   readonly authenticator?: Authenticator;
+  /** Served over HTTPS (request URLs start with `https://`). */
+  readonly tls?: boolean;
 }
 
 /** The HTTP application: middleware plugins, then every `/v2` route through one dispatcher. */
@@ -35,7 +37,9 @@ export function createApp(options: AppOptions) {
   const health = options.health ?? new Health([]);
   // Blob routes stream request bodies themselves: Elysia must not parse them.
   const raw = { parse: "none" } as const;
-  return new Elysia({ handler: { standardHostname: false } })
+  // Elysia finds the path at a fixed offset: 7 fits every `http://` URL (even a one-letter
+  // Host); over TLS the scheme is one letter longer, and the default offset fits `https://`.
+  return new Elysia({ handler: { standardHostname: options.tls === true } })
     .use(httpMetrics(options.metrics, options.http.prefix))
     .use(accessLog(options.logger, options.accessLog))
     .use(registryHeaders(options.headers))

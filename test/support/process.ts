@@ -65,11 +65,15 @@ export async function tempDir(
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** Starts a registry process (skiff or Distribution) and waits until `/v2/` answers. */
+/**
+ * Starts a registry process (skiff or Distribution) and waits until `/v2/` answers (401 counts:
+ * the registry is up). With `tls.ca`, it is reached over HTTPS trusting that certificate.
+ */
 export async function startServer(
   command: string[],
   port: number,
   cwd?: string,
+  tls?: { ca: string },
 ): Promise<ServerProcess> {
   const child = Bun.spawn(command, {
     cwd,
@@ -84,11 +88,12 @@ export async function startServer(
   void collect(child.stdout);
   void collect(child.stderr);
   const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
+  const url = `${tls ? "https" : "http"}://${host}`;
+  const fetchOptions = tls ? { tls: { ca: await Bun.file(tls.ca).text() } } : {};
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null)
       throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${url}/v2/`).then(
+    const ok = await fetch(`${url}/v2/`, fetchOptions).then(
       (r) => r.status === 200 || r.status === 401,
       () => false,
     );
