@@ -34,7 +34,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port,
     // Uploads are streamed to storage, so the body size is not bounded by memory.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: 120,
+    idleTimeout: idleTimeoutSeconds(config.http.idletimeout),
     ...tlsOptions(config),
   });
   const server = app.server;
@@ -61,11 +61,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
 }
 
+/** Bun closes connections silent for this long; it takes whole seconds, 1 to 255. */
+function idleTimeoutSeconds(ms: number): number {
+  return Math.min(255, Math.max(1, Math.round(ms / 1000)));
+}
+
 /** `http.tls`: serve HTTPS with the configured certificate chain and key. */
 function tlsOptions(config: Config): { tls?: { cert: Bun.BunFile; key: Bun.BunFile } } {
-  const { certificate, key } = config.http.tls;
+  const { certificate, key, minimumtls } = config.http.tls;
   if (!certificate && !key) return {};
   if (!certificate || !key) throw new Error("http.tls needs both certificate and key");
+  // Bun negotiates TLS 1.2 and 1.3 and cannot be told to refuse 1.2: say so rather than pretend.
+  if (minimumtls && !["tls1.0", "tls1.1", "tls1.2"].includes(minimumtls)) {
+    throw new Error(
+      `http.tls.minimumtls: ${minimumtls} cannot be enforced by skiff (TLS 1.2 and 1.3 are accepted)`,
+    );
+  }
   return { tls: { cert: Bun.file(certificate), key: Bun.file(key) } };
 }
 

@@ -119,6 +119,7 @@ export function buildRegistry(
     health,
     authenticator: createAuthenticator(config),
     tls: Boolean(config.http.tls.certificate),
+    maxConcurrentUploads: config.http.maxconcurrentuploads,
   });
   return {
     app,

@@ -91,6 +91,10 @@ const Http = Section({
   relativeurls: Bool(false),
   secret: Optional(Str()),
   draintimeout: Duration("10s"),
+  // skiff: a connection silent this long is closed (a stalled upload ends; at most 255s).
+  idletimeout: Duration("120s"),
+  // skiff: upload requests one client address may have in flight at once (0 = no limit).
+  maxconcurrentuploads: Int(32),
   headers: Type.Record(Type.String(), Type.Array(Type.String()), {
     default: { "X-Content-Type-Options": ["nosniff"] },
   }),

@@ -14,6 +14,7 @@ import { authentication } from "./middleware/auth.ts";
 import { registryHeaders } from "./middleware/headers.ts";
 import { httpMetrics } from "./middleware/metrics.ts";
 import { readOnly } from "./middleware/readonly.ts";
+import { uploadLimit } from "./middleware/uploadlimit.ts";
 
 export interface AppOptions {
   readonly namespace: Namespace;
@@ -29,6 +30,8 @@ export interface AppOptions {
   readonly authenticator?: Authenticator;
   /** Served over HTTPS (request URLs start with `https://`). */
   readonly tls?: boolean;
+  /** Upload requests one client address may have in flight (0 = no limit). */
+  readonly maxConcurrentUploads?: number;
 }
 
 /** The HTTP application: middleware plugins, then every `/v2` route through one dispatcher. */
@@ -45,6 +48,7 @@ export function createApp(options: AppOptions) {
     .use(registryHeaders(options.headers))
     .use(authentication(options.authenticator, options.http.prefix, options.logger))
     .use(readOnly(options.readOnly, options.logger))
+    .use(uploadLimit(options.maxConcurrentUploads ?? 0, options.logger))
     .get("/healthz", () => healthResponse(health))
     .all(`${options.http.prefix}/v2`, ({ request }) => handle(request), raw)
     .all(`${options.http.prefix}/v2/*`, ({ request }) => handle(request), raw)

@@ -43,10 +43,38 @@ export function parseManifest(content: Uint8Array, contentType?: string): Parsed
   return parseImage(json, mediaType);
 }
 
+/** Real manifests nest a few levels; deeper input is refused before the parser sees it. */
+export const maxJsonDepth = 64;
+
+/** The deepest `[`/`{` nesting outside strings, found in one linear pass. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 function parseJson(content: Uint8Array): Json {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(content));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(content);
+  } catch {
+    throw invalid("not valid UTF-8");
+  }
+  if (jsonDepth(text) > maxJsonDepth)
+    throw invalid(`JSON nested deeper than ${maxJsonDepth} levels`);
+  try {
+    value = JSON.parse(text);
   } catch (err) {
     throw invalid(`not valid JSON (${(err as Error).message})`);
   }
