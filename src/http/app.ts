@@ -38,15 +38,17 @@ export interface AppOptions {
 export function createApp(options: AppOptions) {
   const handle = createRegistryHandler(options.namespace, options.logger, options.http);
   const health = options.health ?? new Health([]);
+  // Who each request authenticated as, for the access log.
+  const identities = new WeakMap<Request, string>();
   // Blob routes stream request bodies themselves: Elysia must not parse them.
   const raw = { parse: "none" } as const;
   // Elysia finds the path at a fixed offset: 7 fits every `http://` URL (even a one-letter
   // Host); over TLS the scheme is one letter longer, and the default offset fits `https://`.
   return new Elysia({ handler: { standardHostname: options.tls === true } })
     .use(httpMetrics(options.metrics, options.http.prefix))
-    .use(accessLog(options.logger, options.accessLog))
+    .use(accessLog(options.logger, options.accessLog, identities))
     .use(registryHeaders(options.headers))
-    .use(authentication(options.authenticator, options.http.prefix, options.logger))
+    .use(authentication(options.authenticator, options.http.prefix, options.logger, identities))
     .use(readOnly(options.readOnly, options.logger))
     .use(uploadLimit(options.maxConcurrentUploads ?? 0, options.logger))
     .get("/healthz", () => healthResponse(health))

@@ -267,3 +267,28 @@ describe("token auth", () => {
     expect((await registry.request("GET", "/v2/", { headers: bearer(token) })).status).toBe(200);
   });
 });
+
+describe("access log", () => {
+  test("names the authenticated user", async () => {
+    const hash = await Bun.password.hash("pw", { algorithm: "bcrypt", cost: 4 });
+    const lines: string[] = [];
+    const { createLogger } = await import("../../src/log.ts");
+    const logger = createLogger({
+      level: "info",
+      formatter: "json",
+      write: (line) => lines.push(line),
+    });
+    const config = loadConfig({
+      text: `version: 0.1\nstorage:\n  inmemory:\nauth:\n  htpasswd:\n    realm: r\n    path: ${await htpasswdFile([`carol:${hash}`])}\n`,
+    });
+    const registry = buildRegistry(config, logger);
+    await registry.app.handle(
+      new Request("http://registry.test/v2/", { headers: basic("carol", "pw") }),
+    );
+    await Bun.sleep(1);
+    const entry = JSON.parse(lines.find((line) => line.includes('"msg":"request"')) as string) as {
+      user: string;
+    };
+    expect(entry.user).toBe("carol");
+  });
+});

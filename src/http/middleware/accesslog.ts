@@ -8,6 +8,7 @@ import type { Logger } from "../../log.ts";
 export function accessLog(
   logger: Logger,
   enabled: boolean,
+  identities?: WeakMap<Request, string>,
   now: () => number = performance.now.bind(performance),
 ) {
   const started = new WeakMap<Request, { at: number; id: string; remote?: string }>();
@@ -37,6 +38,7 @@ export function accessLog(
         duration_ms: Math.round((now() - start.at) * 100) / 100,
         request_id: start.id,
         remote: start.remote ?? "-",
+        user: identities?.get(request) ?? "-",
       });
     });
 }

@@ -15,6 +15,7 @@ export function authentication(
   authenticator: Authenticator | undefined,
   prefix: string,
   logger: Logger,
+  identities?: WeakMap<Request, string>,
 ) {
   const plugin = new Elysia({ name: "skiff.auth" });
   if (!authenticator) return plugin;
@@ -27,7 +28,10 @@ export function authentication(
     const access = requiredAccess(route, request.method, url.searchParams);
     const remote = server?.requestIP(request)?.address ?? "unknown";
     const result = await authenticator.authorize(request, access, remote);
-    if (result.ok) return undefined;
+    if (result.ok) {
+      identities?.set(request, result.identity.user);
+      return undefined;
+    }
     const detail = access.map(({ type, name, action }) => ({
       Type: type,
       Name: name,
