@@ -7,6 +7,7 @@ import {
   requireTools,
   run,
   type ServerProcess,
+  skopeoDigest,
   startServer,
   tempDir,
   writeConfig,
@@ -34,10 +35,7 @@ describe.skipIf(!enabled)("Distribution 2.8.2 compatibility", () => {
     return server;
   };
   const ref = (path: string) => `docker://127.0.0.1:${port}/${path}`;
-  const digestOf = async (path: string) =>
-    (
-      await run(["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", ref(path)])
-    ).trim();
+  const digestOf = (path: string) => skopeoDigest(ref(path));
 
   beforeAll(async () => {
     work = await tempDir();

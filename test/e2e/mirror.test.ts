@@ -8,6 +8,7 @@ import {
   requireTools,
   run,
   type ServerProcess,
+  skopeoDigest,
   startServer,
   tempDir,
   writeConfig,
@@ -94,16 +95,7 @@ describe.skipIf(!enabled)("skopeo through the mirror", () => {
       `oci:${image.dir}:${image.tag}`,
       `docker://${mirror.host}/team/app:v1`,
     ]);
-    const digest = (
-      await run([
-        "skopeo",
-        "inspect",
-        "--tls-verify=false",
-        "--format",
-        "{{.Digest}}",
-        `docker://${mirror.host}/team/app:v1`,
-      ])
-    ).trim();
+    const digest = await skopeoDigest(`docker://${mirror.host}/team/app:v1`);
     expect(digest).toBe(image.manifestDigest);
   });
 });

@@ -8,6 +8,7 @@ import {
   requireTools,
   run,
   type ServerProcess,
+  skopeoDigest,
   startServer,
   tempDir,
 } from "../support/process.ts";
@@ -81,19 +82,13 @@ describe.skipIf(!enabled)("skopeo with htpasswd and TLS", () => {
       `oci:${image.dir}:${image.tag}`,
       `docker://${host}/secure/app:v1`,
     ]);
-    const digest = (
-      await run([
-        "skopeo",
-        "inspect",
-        "--cert-dir",
-        certDir,
-        "--creds",
-        "ci:s3cret",
-        "--format",
-        "{{.Digest}}",
-        `docker://${host}/secure/app:v1`,
-      ])
-    ).trim();
+    const digest = await skopeoDigest(
+      `docker://${host}/secure/app:v1`,
+      "--cert-dir",
+      certDir,
+      "--creds",
+      "ci:s3cret",
+    );
     expect(digest).toBe(image.manifestDigest);
   });
 

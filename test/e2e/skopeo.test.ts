@@ -8,6 +8,7 @@ import {
   requireTools,
   run,
   type ServerProcess,
+  skopeoDigest,
   startServer,
   tempDir,
   writeConfig,
@@ -40,8 +41,7 @@ describe.skipIf(!enabled)("skopeo against the compiled binary", () => {
   });
 
   const ref = (path: string) => `docker://${server.host}/${path}`;
-  const inspectDigest = async (path: string) =>
-    (await run(["skopeo", "inspect", tls, "--format", "{{.Digest}}", ref(path)])).trim();
+  const inspectDigest = (path: string) => skopeoDigest(ref(path));
 
   test("push an OCI image and pull it back byte-identical", async () => {
     await run([

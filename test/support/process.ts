@@ -171,3 +171,11 @@ export async function run(command: string[], cwd?: string): Promise<string> {
   if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${stdout}\n${stderr}`);
   return stdout;
 }
+
+/** The manifest digest skopeo sees for an image reference (`docker://host/name:tag`). */
+export async function skopeoDigest(reference: string, ...flags: string[]): Promise<string> {
+  const flagsOrPlain = flags.length > 0 ? flags : ["--tls-verify=false"];
+  return (
+    await run(["skopeo", "inspect", ...flagsOrPlain, "--format", "{{.Digest}}", reference])
+  ).trim();
+}
