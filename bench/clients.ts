@@ -24,55 +24,6 @@ export async function pushMonolithic(
   if (response.status !== 201) throw new Error(`push: ${response.status} ${await response.text()}`);
 }
 
-export async function pushChunked(
-  url: string,
-  name: string,
-  size: number,
-  chunks: number,
-  seed: number,
-  digest: string,
-): Promise<void> {
-  let location = await startUpload(url, name);
-  const chunkSize = size / chunks;
-  const reader = generated(size, seed).getReader();
-  for (let i = 0; i < chunks; i++) {
-    const chunkBody = take(reader, chunkSize);
-    const range = `${i * chunkSize}-${(i + 1) * chunkSize - 1}`;
-    const response = await fetch(location, {
-      method: "PATCH",
-      body: chunkBody,
-      headers: {
-        "Content-Range": range,
-        "Content-Length": String(chunkSize),
-        "Content-Type": "application/octet-stream",
-      },
-    });
-    if (response.status !== 202)
-      throw new Error(`patch: ${response.status} ${await response.text()}`);
-    location = new URL(response.headers.get("location") ?? "", url);
-  }
-  location.searchParams.set("digest", digest);
-  const put = await fetch(location, { method: "PUT" });
-  if (put.status !== 201) throw new Error(`commit: ${put.status} ${await put.text()}`);
-}
-
-/** The next `length` bytes of a shared reader, as a stream of their own (MiB-aligned). */
-function take(
-  reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> },
-  length: number,
-): ReadableStream<Uint8Array> {
-  let sent = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (sent >= length) return controller.close();
-      const { value, done } = await reader.read();
-      if (done || !value) return controller.close();
-      sent += value.byteLength;
-      controller.enqueue(value);
-    },
-  });
-}
-
 /**
  * Pulls a blob with curl, a separate C client, so the measurement is the server's and not the
  * benchmark runtime's HTTP client. Returns MiB/s.
@@ -126,4 +77,83 @@ export async function timed<T>(work: () => Promise<T>): Promise<number> {
   const start = performance.now();
   await work();
   return (performance.now() - start) / 1000;
+}
+
+/** Runs curl and returns the response headers it printed, failing on an unexpected status. */
+async function curl(args: string[], expected: number): Promise<Headers> {
+  // No "Expect: 100-continue": its interim answer would be read as the status.
+  const child = Bun.spawn(["curl", "-s", "-H", "Expect:", "-D", "-", "-o", "/dev/null", ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output = await new Response(child.stdout).text();
+  if ((await child.exited) !== 0)
+    throw new Error(`curl failed: ${await new Response(child.stderr).text()}`);
+  const [status, ...lines] = output.trim().split(/\r?\n/);
+  const code = Number(status?.split(" ")[1]);
+  if (code !== expected) throw new Error(`curl ${args.join(" ")}: ${status}`);
+  const headers = new Headers();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+function withDigest(location: URL, digest: string): string {
+  location.searchParams.set("digest", digest);
+  return location.toString();
+}
+
+/** Monolithic push with curl sending a file: POST, then PUT with the whole body. */
+export async function curlPushMonolithic(
+  url: string,
+  name: string,
+  file: string,
+  digest: string,
+): Promise<void> {
+  const location = await startUpload(url, name);
+  await curl(
+    [
+      "-X",
+      "PUT",
+      "-H",
+      "Content-Type: application/octet-stream",
+      "--data-binary",
+      `@${file}`,
+      withDigest(location, digest),
+    ],
+    201,
+  );
+}
+
+/** Chunked push with curl: POST, one PATCH per chunk file with its Content-Range, then PUT. */
+export async function curlPushChunked(
+  url: string,
+  name: string,
+  chunks: { file: string; size: number }[],
+  digest: string,
+): Promise<void> {
+  let location = await startUpload(url, name);
+  let offset = 0;
+  for (const chunk of chunks) {
+    const range = `${offset}-${offset + chunk.size - 1}`;
+    const headers = await curl(
+      [
+        "-X",
+        "PATCH",
+        "-H",
+        `Content-Range: ${range}`,
+        "-H",
+        "Content-Type: application/octet-stream",
+        "--data-binary",
+        `@${chunk.file}`,
+        location.toString(),
+      ],
+      202,
+    );
+    location = new URL(headers.get("location") ?? "", url);
+    offset += chunk.size;
+  }
+  await curl(["-X", "PUT", withDigest(location, digest)], 201);
 }
