@@ -13,6 +13,7 @@ import type { StorageDriver } from "./storage/driver/driver.ts";
 import { FilesystemDriver } from "./storage/driver/filesystem.ts";
 import { InMemoryDriver } from "./storage/driver/inmemory.ts";
 import { InstrumentedDriver } from "./storage/driver/instrumented.ts";
+import { S3Driver } from "./storage/driver/s3.ts";
 import { UploadPurger } from "./storage/purge.ts";
 import { LocalNamespace, type LocalNamespaceOptions } from "./storage/registry.ts";
 
@@ -41,8 +42,11 @@ export function createDriver(config: Config): StorageDriver {
       });
     case "inmemory":
       return new InMemoryDriver();
-    default:
-      throw new Error(`storage driver "${name}" is not available in this build`);
+    case "s3": {
+      const s3 = config.storage.s3;
+      if (!s3?.bucket) throw new Error("storage.s3.bucket is required");
+      return new S3Driver({ ...s3, bucket: s3.bucket });
+    }
   }
 }
 
@@ -77,6 +81,13 @@ export function buildRegistry(
   };
   const hosted = new LocalNamespace(local);
   const upstreams = upstreamConfigs(config);
+  if (upstreams.length > 0 && selectedStorageDriver(config) === "s3") {
+    // The mirror streams fetches to clients through a staging file it flushes every MiB; on S3
+    // each flush re-uploads the whole object. Refuse rather than crawl.
+    throw new Error(
+      "the pull-through mirror (proxy/proxies) does not support storage.s3 yet; use filesystem storage",
+    );
+  }
   const mirror =
     upstreams.length > 0
       ? createMirror({

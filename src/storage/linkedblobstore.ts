@@ -6,6 +6,9 @@ import type { GlobalBlobStore } from "./blobstore.ts";
 import { isPathNotFound, type RedirectingDriver, type StorageDriver } from "./driver/driver.ts";
 import { blobDataPath } from "./paths.ts";
 
+const isObjectStorage = (driver: StorageDriver): driver is RedirectingDriver =>
+  typeof (driver as Partial<RedirectingDriver>).redirectURL === "function";
+
 export type LinkPathFn = (repository: string, digest: Digest) => string;
 
 /**
@@ -82,6 +85,11 @@ export class LinkedBlobStore implements BlobStore {
     const descriptor = await this.stat(digest);
     const redirect = await this.redirectURL(descriptor.digest, method);
     if (redirect) return { kind: "redirect", descriptor, url: redirect };
+    if (isObjectStorage(this.options.driver)) {
+      // Redirects are disabled: relay the object's bytes (a Response of the object would redirect).
+      const stream = await this.options.driver.reader(blobDataPath(descriptor.digest), 0);
+      return { kind: "stream", descriptor, stream };
+    }
     return { kind: "blob", descriptor, body: await this.options.global.blob(descriptor.digest) };
   }
 

@@ -1,4 +1,4 @@
-import type { FileInfo, FileWriter, StorageDriver, WalkFn } from "./driver.ts";
+import type { FileInfo, FileWriter, RedirectingDriver, StorageDriver, WalkFn } from "./driver.ts";
 
 /** Distribution's action names for `registry_storage_action_seconds`. */
 export type DriverAction =
@@ -18,11 +18,16 @@ export type ActionObserver = (driver: string, action: DriverAction, seconds: num
 export class InstrumentedDriver implements StorageDriver {
   readonly name: string;
 
+  /** Present when the wrapped driver can redirect (object storage). */
+  readonly redirectURL?: RedirectingDriver["redirectURL"];
+
   constructor(
     private readonly inner: StorageDriver,
     private readonly observe: ActionObserver,
   ) {
     this.name = inner.name;
+    const redirecting = inner as Partial<RedirectingDriver>;
+    if (redirecting.redirectURL) this.redirectURL = redirecting.redirectURL.bind(inner);
   }
 
   private async timed<T>(action: DriverAction, work: () => Promise<T>): Promise<T> {

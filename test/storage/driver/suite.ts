@@ -46,7 +46,21 @@ async function putAll(driver: StorageDriver, paths: string[], content = "x"): Pr
  * driver testsuites idea): each implementation's test file calls this with a factory for a
  * fresh, empty driver. Whether a directory survives once emptied is left to the backend.
  */
-export function driverSuite(name: string, makeDriver: () => Promise<DriverFixture>): void {
+export interface SuiteOptions {
+  /**
+   * The backend replaces and lists objects atomically under concurrent writes. True for the
+   * filesystem, memory and real S3; false for s3rver, the S3 peer CI runs, which writes its
+   * files in place (it then answers InternalError mid-write).
+   */
+  readonly atomicUnderConcurrentWrites?: boolean;
+}
+
+export function driverSuite(
+  name: string,
+  makeDriver: () => Promise<DriverFixture>,
+  options: SuiteOptions = {},
+): void {
+  const atomic = options.atomicUnderConcurrentWrites ?? true;
   describe(`${name} driver`, () => {
     let fixture: DriverFixture;
     let driver: StorageDriver;
@@ -528,7 +542,7 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         expect(await driver.list("/")).toEqual(["/race"]);
       });
 
-      test("readers never see partial content while puts replace it", async () => {
+      test.skipIf(!atomic)("readers never see partial content while puts replace it", async () => {
         const a = "a".repeat(200_000);
         const b = "b".repeat(300_000);
         await driver.putContent("/swap", a);
@@ -543,7 +557,7 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         for (const value of await Promise.all(reads)) expect([a, b]).toContain(value);
       });
 
-      test("listings never show a half-written or temporary entry", async () => {
+      test.skipIf(!atomic)("listings never show a half-written or temporary entry", async () => {
         await driver.putContent("/c/final", "x");
         const writes: Promise<void>[] = [];
         const listings: Promise<string[]>[] = [];
