@@ -34,6 +34,8 @@ export async function curlPull(url: string, name: string, digest: string): Promi
       "curl",
       "-s",
       "-f",
+      // Follow a presigned redirect to object storage, as registry clients do.
+      "-L",
       "-o",
       "/dev/null",
       "-w",

@@ -7,8 +7,10 @@ export interface ScenarioResult {
   readonly unit: string;
   readonly higherIsBetter: boolean;
   readonly skiff: Summary;
-  readonly distribution: Summary;
+  /** Absent where Distribution cannot run the scenario; `note` then says why. */
+  readonly distribution?: Summary;
   readonly extra?: Record<string, unknown>;
+  readonly note?: string;
 }
 
 export interface Report {
@@ -23,10 +25,12 @@ export interface Report {
 }
 
 /** skiff's advantage: >1 means skiff is better, whichever direction the unit runs. */
-export const ratio = (result: ScenarioResult): number =>
-  result.higherIsBetter
+export const ratio = (result: ScenarioResult): number | undefined => {
+  if (!result.distribution) return undefined;
+  return result.higherIsBetter
     ? result.skiff.median / result.distribution.median
     : result.distribution.median / result.skiff.median;
+};
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
 const range = (s: Summary) => `${fmt(s.min)}–${fmt(s.max)}`;
@@ -42,8 +46,12 @@ export function markdown(report: Report): string {
       ? `p99 ${fmt(p99.skiff)} / ${fmt(p99.distribution)} ms`
       : fetches
         ? `upstream fetches ${fetches.skiff.join(",")} / ${fetches.distribution.join(",")}`
-        : "";
-    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)}) | **${ratio(r).toFixed(2)}×** | ${note} |`;
+        : (r.note ?? "");
+    const other = r.distribution
+      ? `${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)})`
+      : "n/a";
+    const advantage = ratio(r);
+    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${other} | ${advantage === undefined ? "—" : `**${advantage.toFixed(2)}×**`} | ${note} |`;
   });
   const rss = Object.entries(report.peakRSS).map(
     ([run, v]) =>

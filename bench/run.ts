@@ -8,6 +8,7 @@ import { rm } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { buildBinary, freePort, type ServerProcess, tempDir } from "../test/support/process.ts";
+import { s3rverCredentials, startS3rver } from "../test/support/s3rver.ts";
 import { digestOfGenerated, generated, mib } from "./bodies.ts";
 import {
   curlPull,
@@ -228,6 +229,57 @@ async function transferScenarios(pair: Pair, work: string): Promise<void> {
   );
 }
 
+/**
+ * skiff on S3 (s3rver, a test peer, not a production store): push and pull throughput, reported
+ * without a target. Distribution 2.8.2's s3 driver fails against s3rver (500 on uploads).
+ */
+async function s3Scenarios(binary: string, work: string): Promise<void> {
+  if (!wanted("s3")) return;
+  const s3 = await startS3rver("bench");
+  const skiff = await startTarget("skiff", binary, work, "s3", {
+    cache: "inmemory",
+    s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...s3rverCredentials },
+  });
+  try {
+    const size = 64 * mib;
+    const files = await Promise.all(
+      [31, 32, 33].map(async (seed) => ({
+        file: join(work, `s3-${seed}.bin`),
+        digest: await contentFile(join(work, `s3-${seed}.bin`), size, seed),
+      })),
+    );
+    const push: number[] = [];
+    const pull: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const { file, digest } = files[round % files.length] as { file: string; digest: string };
+      push.push(
+        size /
+          mib /
+          (await timed(() => curlPushMonolithic(skiff.url, `s3/r${round}`, file, digest))),
+      );
+      pull.push(await curlPull(skiff.url, `s3/r${round}`, digest));
+    }
+    const note = "s3rver; Distribution's s3 driver fails against it";
+    results.push({
+      name: "S3 (s3rver): push 64 MiB (curl)",
+      unit: "MiB/s",
+      higherIsBetter: true,
+      skiff: summarize(push),
+      note,
+    });
+    results.push({
+      name: "S3 (s3rver): pull 64 MiB (curl, presigned redirect)",
+      unit: "MiB/s",
+      higherIsBetter: true,
+      skiff: summarize(pull),
+      note,
+    });
+  } finally {
+    await skiff.stop();
+    await s3.stop();
+  }
+}
+
 async function mirrorScenarios(binary: string, work: string): Promise<void> {
   if (!wanted("mirror") && !wanted("herd")) return;
   const upstream = await startTarget("skiff", binary, work, "upstream", {
@@ -406,6 +458,7 @@ async function main(): Promise<void> {
       }
     }
     await mirrorScenarios(binary, work.path);
+    await s3Scenarios(binary, work.path);
   } finally {
     await work.cleanup();
   }

@@ -10,6 +10,8 @@ export interface TargetOptions {
   readonly redisDb?: number;
   readonly proxy?: string;
   readonly accessLog?: boolean;
+  /** S3 storage instead of the filesystem: endpoint and bucket of an S3 peer. */
+  readonly s3?: { endpoint: string; bucket: string; accesskey: string; secretkey: string };
 }
 
 /** The same config for both registries (Distribution's keys), on a fresh data folder. */
@@ -17,7 +19,7 @@ export function configText(root: string, port: number, options: TargetOptions): 
   return `version: 0.1
 log: {level: ${options.accessLog ? "info" : "error"}, accesslog: {disabled: ${!options.accessLog}}}
 storage:
-  filesystem: {rootdirectory: ${root}}
+  ${options.s3 ? `s3: {accesskey: ${options.s3.accesskey}, secretkey: ${options.s3.secretkey}, bucket: ${options.s3.bucket}, regionendpoint: "${options.s3.endpoint}", forcepathstyle: true, rootdirectory: /bench}` : `filesystem: {rootdirectory: ${root}}`}
   delete: {enabled: true}
   cache: {blobdescriptor: ${options.cache}}
 http:
