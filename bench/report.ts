@@ -77,11 +77,13 @@ ${rss.join("\n")}
 `;
 }
 
-export async function writeReport(report: Report): Promise<void> {
+/** Always writes `bench/out/`; only a complete run (no BENCH_ONLY) replaces `bench/RESULTS.md`. */
+export async function writeReport(report: Report, complete: boolean): Promise<void> {
   const dir = join(import.meta.dir, "out");
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "results.json"), JSON.stringify(report, null, 2));
   const table = markdown(report);
-  await writeFile(join(import.meta.dir, "RESULTS.md"), table);
+  await writeFile(join(dir, "RESULTS.md"), table);
+  if (complete) await writeFile(join(import.meta.dir, "RESULTS.md"), table);
   console.log(table);
 }

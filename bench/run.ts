@@ -463,16 +463,19 @@ async function main(): Promise<void> {
     await work.cleanup();
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform}/${process.arch}, Bun ${Bun.version}`;
-  await writeReport({
-    machine,
-    date: new Date().toISOString(),
-    rounds,
-    seconds,
-    connections,
-    results,
-    peakRSS,
-    durationSeconds: (performance.now() - started) / 1000,
-  });
+  await writeReport(
+    {
+      machine,
+      date: new Date().toISOString(),
+      rounds,
+      seconds,
+      connections,
+      results,
+      peakRSS,
+      durationSeconds: (performance.now() - started) / 1000,
+    },
+    only === undefined,
+  );
 }
 
 await main();
