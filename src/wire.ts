@@ -45,6 +45,12 @@ export function createDriver(config: Config): StorageDriver {
     case "s3": {
       const s3 = config.storage.s3;
       if (!s3?.bucket) throw new Error("storage.s3.bucket is required");
+      // Bun.S3Client cannot send SSE headers: refuse rather than store unencrypted silently.
+      if (s3.encrypt || s3.keyid) {
+        throw new Error(
+          "storage.s3.encrypt/keyid: per-request server-side encryption is not supported; use the bucket's default encryption",
+        );
+      }
       return new S3Driver({ ...s3, bucket: s3.bucket });
     }
   }

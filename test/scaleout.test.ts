@@ -118,3 +118,13 @@ redis:
     );
   });
 });
+
+describe("s3 configuration", () => {
+  test("encrypt is refused at start rather than silently ignored", () => {
+    const text =
+      "version: 0.1\nstorage:\n  s3: {bucket: b, regionendpoint: http://127.0.0.1:1, encrypt: true}\n";
+    expect(() => buildRegistry(loadConfig({ text }), silentLogger)).toThrow(
+      /server-side encryption is not supported/,
+    );
+  });
+});
