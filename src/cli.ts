@@ -16,6 +16,8 @@ Usage:
   skiff garbage-collect <config.yml> [--dry-run] [--delete-untagged]
                                   delete blobs no manifest references (registry
                                   stopped, or read-only)
+  skiff healthcheck [url]         exit 0 when /healthz answers 200 (for container
+                                  HEALTHCHECKs; default http://127.0.0.1:5000/healthz)
   skiff --version                 print the version
 `;
 
@@ -36,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
         err: (text) => process.stderr.write(text),
         isTTY: process.stderr.isTTY === true,
       });
+    case "healthcheck":
+      return healthcheck(rest[0] ?? "http://127.0.0.1:5000/healthz");
     case "config":
       return rest[0] === "check" && rest[1] ? checkConfig(rest[1]) : fail(usage);
     case undefined:
@@ -47,6 +51,16 @@ export async function main(argv: string[]): Promise<number> {
     default:
       return fail(`unknown command ${JSON.stringify(command)}\n\n${usage}`);
   }
+}
+
+/** For images without curl: one GET, success only on 200. */
+async function healthcheck(url: string): Promise<number> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(
+    (err: Error) => err,
+  );
+  if (response instanceof Error) return fail(`healthcheck: ${response.message}`);
+  if (response.status !== 200) return fail(`healthcheck: ${url} answered ${response.status}`);
+  return 0;
 }
 
 function fail(message: string): number {
