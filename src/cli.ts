@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
-import { runGarbageCollect } from "./commands/garbagecollect.ts";
+import { type CommandIO, runGarbageCollect } from "./commands/garbagecollect.ts";
+import { runWarm } from "./commands/warm.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { formatConfig } from "./config/redact.ts";
 import type { Config } from "./config/schema.ts";
@@ -16,6 +17,9 @@ Usage:
   skiff garbage-collect <config.yml> [--dry-run] [--delete-untagged]
                                   delete blobs no manifest references (registry
                                   stopped, or read-only)
+  skiff warm [--registry URL | --config config.yml] [--platform os/arch]
+             [--concurrency N] [--file refs.txt] [ref ...]
+                                  pre-fill a mirror with images (progress on a TTY)
   skiff healthcheck [url]         exit 0 when /healthz answers 200 (for container
                                   HEALTHCHECKs; default http://127.0.0.1:5000/healthz)
   skiff --version                 print the version
@@ -33,11 +37,9 @@ export async function main(argv: string[]): Promise<number> {
     case "serve":
       return serve(rest[0] ?? process.env.REGISTRY_CONFIGURATION_PATH);
     case "garbage-collect":
-      return runGarbageCollect(rest, {
-        out: (text) => process.stdout.write(text),
-        err: (text) => process.stderr.write(text),
-        isTTY: process.stderr.isTTY === true,
-      });
+      return runGarbageCollect(rest, consoleIO());
+    case "warm":
+      return runWarm(rest, consoleIO());
     case "healthcheck":
       return healthcheck(rest[0] ?? "http://127.0.0.1:5000/healthz");
     case "config":
@@ -52,6 +54,13 @@ export async function main(argv: string[]): Promise<number> {
       return fail(`unknown command ${JSON.stringify(command)}\n\n${usage}`);
   }
 }
+
+/** Commands write results to stdout and progress to stderr (a terminal, when it is one). */
+const consoleIO = (): CommandIO => ({
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  isTTY: process.stderr.isTTY === true,
+});
 
 /** For images without curl: one GET, success only on 200. */
 async function healthcheck(url: string): Promise<number> {

@@ -38,6 +38,8 @@ export async function handleBlob(
       headers: { Location: content.url, "Docker-Content-Digest": digest },
     });
   }
+  // Tells clients (and `skiff warm`) whether the bytes were already here.
+  headers["X-Cache"] = content.kind === "stream" ? "MISS" : "HIT";
   if (content.kind === "stream") {
     // A relayed upstream fetch: whole body only (Range is optional for a server to honour).
     if (content.descriptor.size >= 0) headers["Content-Length"] = String(content.descriptor.size);
