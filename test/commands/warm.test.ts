@@ -4,6 +4,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { mediaTypes } from "../../src/registry/mediatypes.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
+import { FilesystemDriver } from "../../src/storage/driver/filesystem.ts";
 import { blobDataPath } from "../../src/storage/paths.ts";
 import { seeder } from "../proxy/support.ts";
 import { freePort, tempDir } from "../support/process.ts";
@@ -91,6 +92,24 @@ describe("skiff warm", () => {
     for (const digest of amd.layers)
       expect((await driver.stat(blobDataPath(digest))).size).toBeGreaterThan(0);
     expect(again.out.join("")).toContain("2 of 2 images warmed");
+  });
+
+  test("with --config it warms straight into the storage, no server running", async () => {
+    const upstream = await new TestUpstream().start();
+    cleanups.push(() => upstream.stop());
+    const image = await pushImage(seeder(upstream), "org/direct", "v1");
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    const config = `${dir.path}/config.yml`;
+    await Bun.write(
+      config,
+      `version: 0.1\nstorage:\n  filesystem: {rootdirectory: ${dir.path}/data}\nproxies:\n  - prefix: up.test\n    remoteurl: ${upstream.url}\n`,
+    );
+    const run = capture();
+    expect(await runWarm(["--config", config, "up.test/org/direct:v1"], run.io)).toBe(0);
+    const driver = new FilesystemDriver({ rootdirectory: `${dir.path}/data` });
+    for (const digest of [image.config, ...image.layers])
+      expect((await driver.stat(blobDataPath(digest))).size).toBeGreaterThan(0);
   });
 
   test("reports failures and exits non-zero", async () => {
