@@ -1,31 +1,67 @@
 import type { Socket, TCPSocketListener } from "bun";
 
-type Reply = string | number | null | Reply[] | { error: string } | { status: string };
+/** A reply before encoding; maps and sets are flattened to arrays for RESP2 clients. */
+type Reply =
+  | null
+  | number
+  | string
+  | Reply[]
+  | { readonly error: string }
+  | { readonly status: string }
+  | { readonly map: readonly (readonly [string, Reply])[] }
+  | { readonly set: readonly string[] };
+
+type Value = Map<string, string> | Set<string>;
+type Keyspace = Map<string, Value>;
+type Handler = (keyspace: Keyspace, args: string[]) => Reply;
 
 interface Connection {
-  buffer: Buffer;
+  input: Buffer;
+  /** Bytes the kernel did not take yet; written on drain, in order. */
+  output: Buffer;
+  /** Commands queued between MULTI and EXEC; undefined outside a transaction. */
   queue: string[][] | undefined;
+  /** A command refused while queueing makes EXEC fail, as in Redis. */
+  queueRefused: boolean;
+  db: number;
+  protocol: 2 | 3;
+  authenticated: boolean;
+  closing: boolean;
 }
 
+export interface RedisStubOptions {
+  /** Like `requirepass`: commands other than AUTH/HELLO are refused until authenticated. */
+  readonly password?: string;
+}
+
+const ok = { status: "OK" } as const;
+const err = (message: string) => ({ error: message });
+
+class WrongType extends Error {}
+
 /**
- * An in-memory Redis that speaks RESP over a real loopback socket, so ioredis talks to it
- * unchanged. It logs every command it receives and can be stopped and restarted on the same
- * port to simulate an outage.
+ * An in-memory Redis that speaks RESP2 and RESP3 over a real loopback socket, so ioredis talks
+ * to it unchanged. It logs every command it receives, can stall (read but not answer, like a
+ * server stuck in a slow command) and can be stopped and restarted on the same port to simulate
+ * an outage; the data survives a restart, as it would a network partition.
  */
 export class RedisStub {
+  /** Every command received, `[lowercased name, ...args]`, in arrival order. */
   readonly commands: string[][] = [];
   /** Commands grouped by the network read they arrived in: more than one = pipelined. */
   readonly batches: string[][][] = [];
-  /** Commands (lowercase) answered with an error reply, to simulate a failing server. */
+  /** Command names (lowercase) answered with an error reply, to simulate a failing server. */
   readonly failing = new Set<string>();
-  private readonly hashes = new Map<string, Map<string, string>>();
-  private readonly sets = new Map<string, Set<string>>();
-  private listener: TCPSocketListener<Connection> | undefined;
-  private readonly sockets = new Set<Socket<Connection>>();
   port = 0;
+  private readonly databases = new Map<number, Keyspace>();
+  private readonly sockets = new Set<Socket<Connection>>();
+  private listener: TCPSocketListener<Connection> | undefined;
+  private stalled = false;
 
-  static async start(): Promise<RedisStub> {
-    const stub = new RedisStub();
+  constructor(private readonly options: RedisStubOptions = {}) {}
+
+  static async start(options: RedisStubOptions = {}): Promise<RedisStub> {
+    const stub = new RedisStub(options);
     stub.start();
     return stub;
   }
@@ -38,16 +74,31 @@ export class RedisStub {
     return this.listener !== undefined;
   }
 
+  /** Listens on 127.0.0.1: a free port the first time, the same port after a stop. */
   start(): void {
+    if (this.listener) return;
     this.listener = Bun.listen<Connection>({
       hostname: "127.0.0.1",
       port: this.port,
       socket: {
         open: (socket) => {
-          socket.data = { buffer: Buffer.alloc(0), queue: undefined };
+          socket.data = {
+            input: Buffer.alloc(0),
+            output: Buffer.alloc(0),
+            queue: undefined,
+            queueRefused: false,
+            db: 0,
+            protocol: 2,
+            authenticated: this.options.password === undefined,
+            closing: false,
+          };
           this.sockets.add(socket);
         },
-        data: (socket, data) => this.receive(socket, data),
+        data: (socket, data) => {
+          socket.data.input = Buffer.concat([socket.data.input, data]);
+          if (!this.stalled) this.process(socket);
+        },
+        drain: (socket) => this.flush(socket),
         close: (socket) => {
           this.sockets.delete(socket);
         },
@@ -57,12 +108,24 @@ export class RedisStub {
     this.port = this.listener.port;
   }
 
-  /** Closes the listener and every connection, as a crashed server would. */
+  /** Closes the listener and every connection, as a crashed or unreachable server would. */
   stop(): void {
     this.listener?.stop(true);
     for (const socket of this.sockets) socket.end();
     this.sockets.clear();
     this.listener = undefined;
+    this.stalled = false;
+  }
+
+  /** Keeps reading but answers nothing until `resume()`, so clients hit their timeouts. */
+  stall(): void {
+    this.stalled = true;
+  }
+
+  /** Answers everything read while stalled, in order. */
+  resume(): void {
+    this.stalled = false;
+    for (const socket of this.sockets) this.process(socket);
   }
 
   clearLog(): void {
@@ -75,142 +138,262 @@ export class RedisStub {
     return this.commands.map(([name]) => name as string);
   }
 
-  private receive(socket: Socket<Connection>, data: Buffer): void {
-    socket.data.buffer = Buffer.concat([socket.data.buffer, data]);
+  private process(socket: Socket<Connection>): void {
     const batch: string[][] = [];
     for (;;) {
-      const parsed = parseCommand(socket.data.buffer);
+      const parsed = parseCommand(socket.data.input);
       if (!parsed) break;
-      socket.data.buffer = socket.data.buffer.subarray(parsed.consumed);
-      batch.push(parsed.args);
+      socket.data.input = socket.data.input.subarray(parsed.consumed);
+      if (parsed.args.length > 0) batch.push(parsed.args);
     }
     if (batch.length === 0) return;
     this.batches.push(batch);
-    const out = batch.map((args) => encode(this.dispatch(socket.data, args))).join("");
-    socket.write(out);
+    const replies = batch.map((args) => encode(this.dispatch(socket.data, args), socket.data));
+    this.send(socket, Buffer.from(replies.join("")));
+  }
+
+  private send(socket: Socket<Connection>, bytes: Buffer): void {
+    socket.data.output = Buffer.concat([socket.data.output, bytes]);
+    this.flush(socket);
+  }
+
+  private flush(socket: Socket<Connection>): void {
+    const { output } = socket.data;
+    if (output.length > 0) {
+      const written = socket.write(output);
+      socket.data.output = output.subarray(Math.max(written, 0));
+    }
+    if (socket.data.closing && socket.data.output.length === 0) socket.end();
   }
 
   private dispatch(connection: Connection, args: string[]): Reply {
-    const name = (args[0] ?? "").toLowerCase();
+    const name = (args[0] as string).toLowerCase();
     const rest = args.slice(1);
     this.commands.push([name, ...rest]);
+    if (!connection.authenticated && !["auth", "hello", "quit"].includes(name))
+      return err("NOAUTH Authentication required.");
     if (connection.queue && !["exec", "discard", "multi"].includes(name)) {
+      if (!(name in dataCommands)) {
+        connection.queueRefused = true;
+        return err(`ERR unknown command '${name}'`);
+      }
       connection.queue.push([name, ...rest]);
       return { status: "QUEUED" };
     }
     switch (name) {
       case "multi":
+        if (connection.queue) return err("ERR MULTI calls can not be nested");
         connection.queue = [];
-        return { status: "OK" };
-      case "exec": {
-        const queued = connection.queue ?? [];
-        connection.queue = undefined;
-        return queued.map(([queuedName, ...queuedArgs]) =>
-          this.execute(queuedName as string, queuedArgs),
-        );
-      }
+        connection.queueRefused = false;
+        return ok;
+      case "exec":
+        return this.exec(connection);
       case "discard":
+        if (!connection.queue) return err("ERR DISCARD without MULTI");
         connection.queue = undefined;
-        return { status: "OK" };
-      default:
-        return this.execute(name, rest);
-    }
-  }
-
-  private execute(name: string, args: string[]): Reply {
-    if (this.failing.has(name)) return { error: `ERR injected failure for '${name}'` };
-    const [key = "", ...rest] = args;
-    switch (name) {
-      case "ping":
-        return { status: "PONG" };
-      case "select":
+        return ok;
+      case "hello":
+        return this.hello(connection, rest);
       case "auth":
-      case "client":
-      case "quit":
-        return { status: "OK" };
-      case "info":
-        return "# Server\r\nredis_version:7.0.0\r\nloading:0\r\n";
-      case "flushdb":
+        return this.auth(connection, rest.length > 1 ? rest[0] : undefined, rest.at(-1));
+      case "select": {
+        const db = Number(rest[0]);
+        if (!Number.isInteger(db) || db < 0 || db > 15) return err("ERR DB index is out of range");
+        connection.db = db;
+        return ok;
+      }
       case "flushall":
-        this.hashes.clear();
-        this.sets.clear();
-        return { status: "OK" };
-      case "hset": {
-        const hash = this.createHash(key);
-        let added = 0;
-        for (let i = 0; i + 1 < rest.length; i += 2) {
-          if (!hash.has(rest[i] as string)) added++;
-          hash.set(rest[i] as string, rest[i + 1] as string);
-        }
-        return added;
-      }
-      case "hsetnx": {
-        const hash = this.createHash(key);
-        if (hash.has(rest[0] as string)) return 0;
-        hash.set(rest[0] as string, rest[1] as string);
-        return 1;
-      }
-      case "hget":
-        return this.hash(key)?.get(rest[0] as string) ?? null;
-      case "hmget":
-        return rest.map((field) => this.hash(key)?.get(field) ?? null);
-      case "hgetall":
-        return [...(this.hash(key)?.entries() ?? [])].flat();
-      case "hdel": {
-        const hash = this.hash(key);
-        const removed = rest.filter((field) => hash?.delete(field)).length;
-        if (hash?.size === 0) this.hashes.delete(key);
-        return removed;
-      }
-      case "sadd": {
-        const set = this.sets.get(key) ?? new Set<string>();
-        this.sets.set(key, set);
-        const before = set.size;
-        for (const member of rest) set.add(member);
-        return set.size - before;
-      }
-      case "srem": {
-        const set = this.sets.get(key);
-        const removed = rest.filter((member) => set?.delete(member)).length;
-        if (set?.size === 0) this.sets.delete(key);
-        return removed;
-      }
-      case "sismember":
-        return this.sets.get(key)?.has(rest[0] as string) ? 1 : 0;
-      case "smembers":
-        return [...(this.sets.get(key) ?? [])];
-      case "del":
-        return args.filter((k) => this.hashes.delete(k) || this.sets.delete(k)).length;
-      case "exists":
-        return args.filter((k) => this.hashes.has(k) || this.sets.has(k)).length;
+        this.databases.clear();
+        return ok;
+      case "quit":
+        connection.closing = true;
+        return ok;
       default:
-        return { error: `ERR unknown command '${name}'` };
+        return this.execute(connection.db, name, rest);
     }
   }
 
-  private hash(key: string): Map<string, string> | undefined {
-    return this.hashes.get(key);
+  private exec(connection: Connection): Reply {
+    const queued = connection.queue;
+    if (!queued) return err("ERR EXEC without MULTI");
+    connection.queue = undefined;
+    if (connection.queueRefused)
+      return err("EXECABORT Transaction discarded because of previous errors.");
+    return queued.map(([name, ...args]) => this.execute(connection.db, name as string, args));
   }
 
-  private createHash(key: string): Map<string, string> {
-    const hash = this.hashes.get(key) ?? new Map<string, string>();
-    this.hashes.set(key, hash);
-    return hash;
+  private hello(connection: Connection, args: string[]): Reply {
+    const protocol = args[0] === undefined ? connection.protocol : Number(args[0]);
+    if (protocol !== 2 && protocol !== 3) return err("NOPROTO unsupported protocol version");
+    const authAt = args.findIndex((arg) => arg.toLowerCase() === "auth");
+    if (authAt !== -1) {
+      const refused = this.auth(connection, args[authAt + 1], args[authAt + 2]);
+      if (refused !== ok) return refused;
+    }
+    if (!connection.authenticated) return err("NOAUTH HELLO must be called with AUTH");
+    connection.protocol = protocol;
+    return {
+      map: [
+        ["server", "redis"],
+        ["version", "7.0.0"],
+        ["proto", protocol],
+        ["id", 1],
+        ["mode", "standalone"],
+        ["role", "master"],
+        ["modules", []],
+      ],
+    };
+  }
+
+  private auth(connection: Connection, username: string | undefined, password?: string): Reply {
+    const expected = this.options.password;
+    if (expected !== undefined && ((username ?? "default") !== "default" || password !== expected))
+      return err("WRONGPASS invalid username-password pair or user is disabled.");
+    connection.authenticated = true;
+    return ok;
+  }
+
+  private execute(db: number, name: string, args: string[]): Reply {
+    if (this.failing.has(name)) return err(`ERR injected failure for '${name}'`);
+    const handler = dataCommands[name];
+    if (!handler) return err(`ERR unknown command '${name}'`);
+    if (args.length < (minimumArgs[name] ?? 0))
+      return err(`ERR wrong number of arguments for '${name}' command`);
+    try {
+      return handler(this.keyspace(db), args);
+    } catch (error) {
+      if (error instanceof WrongType)
+        return err("WRONGTYPE Operation against a key holding the wrong kind of value");
+      throw error;
+    }
+  }
+
+  private keyspace(db: number): Keyspace {
+    const existing = this.databases.get(db);
+    if (existing) return existing;
+    const created: Keyspace = new Map();
+    this.databases.set(db, created);
+    return created;
   }
 }
 
-/** One RESP array of bulk strings (what clients send), or undefined if incomplete. */
+function hashAt(keyspace: Keyspace, key: string): Map<string, string> | undefined {
+  const value = keyspace.get(key);
+  if (value !== undefined && !(value instanceof Map)) throw new WrongType();
+  return value;
+}
+
+function setAt(keyspace: Keyspace, key: string): Set<string> | undefined {
+  const value = keyspace.get(key);
+  if (value !== undefined && !(value instanceof Set)) throw new WrongType();
+  return value;
+}
+
+function createHash(keyspace: Keyspace, key: string): Map<string, string> {
+  const hash = hashAt(keyspace, key) ?? new Map<string, string>();
+  keyspace.set(key, hash);
+  return hash;
+}
+
+/** Redis deletes a hash or set when its last field or member goes. */
+function dropIfEmpty(keyspace: Keyspace, key: string): void {
+  if (keyspace.get(key)?.size === 0) keyspace.delete(key);
+}
+
+function globPattern(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped.replaceAll("*", ".*").replaceAll("?", ".")}$`);
+}
+
+/** Commands that work on the data, allowed inside MULTI. */
+const dataCommands: Record<string, Handler> = {
+  ping: (_, [message]) => message ?? { status: "PONG" },
+  echo: (_, [message]) => message as string,
+  info: () => "# Server\r\nredis_version:7.0.0\r\nloading:0\r\n",
+  client: () => ok,
+  flushdb: (keyspace) => {
+    keyspace.clear();
+    return ok;
+  },
+  keys: (keyspace, [pattern]) => {
+    const matcher = globPattern(pattern as string);
+    return [...keyspace.keys()].filter((key) => matcher.test(key));
+  },
+  hset: (keyspace, [key, ...pairs]) => {
+    if (pairs.length % 2 !== 0) return err("ERR wrong number of arguments for 'hset' command");
+    const hash = createHash(keyspace, key as string);
+    let added = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (!hash.has(pairs[i] as string)) added++;
+      hash.set(pairs[i] as string, pairs[i + 1] as string);
+    }
+    return added;
+  },
+  hsetnx: (keyspace, [key, field, value]) => {
+    const hash = createHash(keyspace, key as string);
+    if (hash.has(field as string)) return 0;
+    hash.set(field as string, value as string);
+    return 1;
+  },
+  hget: (keyspace, [key, field]) => hashAt(keyspace, key as string)?.get(field as string) ?? null,
+  hmget: (keyspace, [key, ...fields]) => {
+    const hash = hashAt(keyspace, key as string);
+    return fields.map((field) => hash?.get(field) ?? null);
+  },
+  hgetall: (keyspace, [key]) => ({ map: [...(hashAt(keyspace, key as string) ?? [])] }),
+  hdel: (keyspace, [key, ...fields]) => {
+    const hash = hashAt(keyspace, key as string);
+    const removed = fields.filter((field) => hash?.delete(field)).length;
+    dropIfEmpty(keyspace, key as string);
+    return removed;
+  },
+  sadd: (keyspace, [key, ...members]) => {
+    const set = setAt(keyspace, key as string) ?? new Set<string>();
+    keyspace.set(key as string, set);
+    const before = set.size;
+    for (const member of members) set.add(member);
+    return set.size - before;
+  },
+  srem: (keyspace, [key, ...members]) => {
+    const set = setAt(keyspace, key as string);
+    const removed = members.filter((member) => set?.delete(member)).length;
+    dropIfEmpty(keyspace, key as string);
+    return removed;
+  },
+  sismember: (keyspace, [key, member]) =>
+    setAt(keyspace, key as string)?.has(member as string) ? 1 : 0,
+  smembers: (keyspace, [key]) => ({ set: [...(setAt(keyspace, key as string) ?? [])] }),
+  del: (keyspace, keys) => keys.filter((key) => keyspace.delete(key)).length,
+  exists: (keyspace, keys) => keys.filter((key) => keyspace.has(key)).length,
+};
+
+const minimumArgs: Record<string, number> = {
+  echo: 1,
+  keys: 1,
+  hset: 3,
+  hsetnx: 3,
+  hget: 2,
+  hmget: 2,
+  hgetall: 1,
+  hdel: 2,
+  sadd: 2,
+  srem: 2,
+  sismember: 2,
+  smembers: 1,
+  del: 1,
+  exists: 1,
+};
+
+/** One command: a RESP array of bulk strings, or an inline command; undefined if incomplete. */
 function parseCommand(buffer: Buffer): { args: string[]; consumed: number } | undefined {
-  if (buffer.length === 0) return undefined;
+  const headerEnd = buffer.indexOf("\r\n");
+  if (headerEnd === -1) return undefined;
   if (buffer[0] !== 0x2a) {
-    const end = buffer.indexOf("\r\n");
-    if (end === -1) return undefined;
-    return { args: buffer.subarray(0, end).toString().trim().split(/\s+/), consumed: end + 2 };
+    const line = buffer.subarray(0, headerEnd).toString().trim();
+    return { args: line ? line.split(/\s+/) : [], consumed: headerEnd + 2 };
   }
-  let offset = buffer.indexOf("\r\n");
-  if (offset === -1) return undefined;
-  const count = Number(buffer.subarray(1, offset).toString());
-  offset += 2;
+  const count = Number(buffer.subarray(1, headerEnd).toString());
+  let offset = headerEnd + 2;
   const args: string[] = [];
   for (let i = 0; i < count; i++) {
     const lineEnd = buffer.indexOf("\r\n", offset);
@@ -224,11 +407,19 @@ function parseCommand(buffer: Buffer): { args: string[]; consumed: number } | un
   return { args, consumed: offset };
 }
 
-function encode(reply: Reply): string {
-  if (reply === null) return "$-1\r\n";
+function encode(reply: Reply, connection: Pick<Connection, "protocol">): string {
+  const resp3 = connection.protocol === 3;
+  const nested = (value: Reply) => encode(value, connection);
+  if (reply === null) return resp3 ? "_\r\n" : "$-1\r\n";
   if (typeof reply === "number") return `:${reply}\r\n`;
   if (typeof reply === "string") return `$${Buffer.byteLength(reply)}\r\n${reply}\r\n`;
-  if (Array.isArray(reply)) return `*${reply.length}\r\n${reply.map(encode).join("")}`;
+  if (Array.isArray(reply)) return `*${reply.length}\r\n${reply.map(nested).join("")}`;
   if ("error" in reply) return `-${reply.error}\r\n`;
-  return `+${reply.status}\r\n`;
+  if ("status" in reply) return `+${reply.status}\r\n`;
+  if ("set" in reply)
+    return `${resp3 ? "~" : "*"}${reply.set.length}\r\n${reply.set.map(nested).join("")}`;
+  const entries = reply.map.flatMap(([key, value]) => [nested(key), nested(value)]);
+  return resp3
+    ? `%${reply.map.length}\r\n${entries.join("")}`
+    : `*${entries.length}\r\n${entries.join("")}`;
 }
