@@ -30,6 +30,7 @@ export function createDescriptorCache(
   const redis = config.redis;
   if (!redis?.addr && !redis?.addrs?.length)
     throw new Error("storage.cache.blobdescriptor is redis but redis.addr is not set");
+  // redis.pool is not passed on: see RedisClientOptions (one pipelined connection, no pool).
   const client = createRedisClient({
     addr: redis.addr,
     addrs: redis.addrs,
