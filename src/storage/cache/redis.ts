@@ -4,7 +4,7 @@ import type {
   BlobDescriptorServiceProvider,
   Descriptor,
 } from "../../registry/descriptor.ts";
-import type { Digest } from "../../registry/digest.ts";
+import { type Digest, isDigest } from "../../registry/digest.ts";
 import {
   blobUnknown,
   checkDescriptor,
@@ -40,19 +40,20 @@ async function batch(redis: RedisClient, commands: Command[]): Promise<unknown[]
   });
 }
 
+/** A descriptor from `HMGET digest size mediatype`, or a miss when the entry is not usable. */
 function descriptorFrom(
   reply: (string | null)[],
   digest: Digest,
   override?: string | null,
 ): Descriptor {
-  const [storedDigest, size, mediaType] = reply;
-  // Older data stored "length" instead of "size": a miss, which storage then refills.
-  if (storedDigest == null || size == null) throw blobUnknown(digest);
-  return {
-    digest: storedDigest as Digest,
-    size: Number(size),
-    mediaType: override || mediaType || "",
-  };
+  const [storedDigest, storedSize, mediaType] = reply;
+  const size = Number(storedSize);
+  // Older data stored "length" instead of "size"; that, or an entry nobody could have written,
+  // is a miss: storage answers and the fill overwrites it.
+  if (storedDigest == null || !isDigest(storedDigest)) throw blobUnknown(digest);
+  if (storedSize == null || storedSize === "" || !Number.isSafeInteger(size) || size < 0)
+    throw blobUnknown(digest);
+  return { digest: storedDigest, size, mediaType: override || mediaType || "" };
 }
 
 const setCommands = (key: string, descriptor: Descriptor): Command[] => [
@@ -84,13 +85,9 @@ export class RedisBlobDescriptorCacheProvider implements BlobDescriptorServicePr
     await batch(this.redis, setCommands(digest, descriptor));
   }
 
+  /** Deletes the whole hash, fields of older versions (`length`) included. */
   async clear(digest: Digest): Promise<void> {
-    const removed = await this.redis.hdel(
-      redisKeys.blob(checkDigest(digest)),
-      "digest",
-      "size",
-      "mediatype",
-    );
+    const removed = await this.redis.del(redisKeys.blob(checkDigest(digest)));
     if (removed === 0) throw blobUnknown(digest);
   }
 

@@ -1,8 +1,13 @@
 import type { Descriptor } from "../../registry/descriptor.ts";
-import { type Digest, isDigest } from "../../registry/digest.ts";
-import { registryError } from "../../registry/errors.ts";
+import { type Digest, digestAlgorithm, isDigest } from "../../registry/digest.ts";
+import { type RegistryError, registryError } from "../../registry/errors.ts";
+import { isRepositoryName } from "../../registry/names.ts";
 
-/** Checks shared by every cache implementation, done before any I/O. */
+/*
+ * Checks shared by every cache implementation, done before any I/O: a bad value must never
+ * become a key (a name with "::" could address another repository's keys) or a stored entry.
+ */
+
 export function checkDigest(digest: string): Digest {
   if (!digest) throw registryError("DIGEST_INVALID", "cache: empty digest");
   if (!isDigest(digest))
@@ -13,13 +18,20 @@ export function checkDigest(digest: string): Digest {
 }
 
 export function checkRepository(name: string): string {
-  if (!name) throw new Error("cache: repository name must not be empty");
+  if (!name) throw registryError("NAME_INVALID", "cache: empty repository name");
+  if (!isRepositoryName(name))
+    throw registryError("NAME_INVALID", "cache: invalid repository name", {
+      name: name.slice(0, 300),
+    });
   return name;
 }
 
+/** What Distribution's `cache.ValidateDescriptor` refuses, plus sizes that are not integers. */
 export function checkDescriptor(descriptor: Descriptor): Descriptor {
   if (!descriptor.digest) throw new Error("cache: descriptor without digest");
-  checkDigest(descriptor.digest);
+  const digest: string = descriptor.digest;
+  if (!isDigest(digest))
+    throw new Error(`cache: descriptor digest is malformed: ${digest.slice(0, 200)}`);
   if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) {
     throw new Error(
       `cache: descriptor size must be a non-negative integer, got ${String(descriptor.size)}`,
@@ -29,14 +41,19 @@ export function checkDescriptor(descriptor: Descriptor): Descriptor {
   return descriptor;
 }
 
-/** A descriptor stored under a key of another algorithm is fine; same algorithm must match. */
+/**
+ * A descriptor may be stored under a key of another algorithm (a sha512 alias of a sha256
+ * blob); under the same algorithm the two digests must be equal.
+ */
 export function checkKeyMatches(digest: Digest, descriptor: Descriptor): void {
   if (digest === descriptor.digest) return;
-  if (digest.split(":")[0] === descriptor.digest.split(":")[0]) {
+  if (digestAlgorithm(digest) === digestAlgorithm(descriptor.digest)) {
     throw new Error(
       `cache: digest ${digest} and descriptor digest ${descriptor.digest} differ with the same algorithm`,
     );
   }
 }
 
-export const blobUnknown = (digest: Digest) => registryError("BLOB_UNKNOWN", undefined, { digest });
+/** The genuine miss: the only error a cache throws that is not a failure of the cache. */
+export const blobUnknown = (digest: Digest): RegistryError =>
+  registryError("BLOB_UNKNOWN", undefined, { digest });
