@@ -40,13 +40,15 @@ export function createApp(options: AppOptions) {
   const health = options.health ?? new Health([]);
   // Who each request authenticated as, for the access log.
   const identities = new WeakMap<Request, string>();
+  // Responses made by the error handler, which after-response hooks do not receive.
+  const answered = new WeakMap<Request, Response>();
   // Blob routes stream request bodies themselves: Elysia must not parse them.
   const raw = { parse: "none" } as const;
   // Elysia finds the path at a fixed offset: 7 fits every `http://` URL (even a one-letter
   // Host); over TLS the scheme is one letter longer, and the default offset fits `https://`.
   return new Elysia({ handler: { standardHostname: options.tls === true } })
-    .use(httpMetrics(options.metrics, options.http.prefix))
-    .use(accessLog(options.logger, options.accessLog, identities))
+    .use(httpMetrics(options.metrics, options.http.prefix, answered))
+    .use(accessLog(options.logger, options.accessLog, identities, answered))
     .use(registryHeaders(options.headers))
     .use(authentication(options.authenticator, options.http.prefix, options.logger, identities))
     .use(readOnly(options.readOnly, options.logger))
@@ -54,13 +56,16 @@ export function createApp(options: AppOptions) {
     .get("/healthz", () => healthResponse(health))
     .all(`${options.http.prefix}/v2`, ({ request }) => handle(request), raw)
     .all(`${options.http.prefix}/v2/*`, ({ request }) => handle(request), raw)
-    .onError(({ code, error }) => {
-      if (code === "NOT_FOUND")
-        return errorResponse(
-          registryError("NAME_UNKNOWN", "no such route", undefined, 404),
-          options.logger,
-        );
-      return errorResponse(error, options.logger);
+    .onError(({ code, error, request }) => {
+      const response =
+        code === "NOT_FOUND"
+          ? errorResponse(
+              registryError("NAME_UNKNOWN", "no such route", undefined, 404),
+              options.logger,
+            )
+          : errorResponse(error, options.logger);
+      answered.set(request, response);
+      return response;
     });
 }
 

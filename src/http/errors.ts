@@ -12,6 +12,7 @@ export function errorResponse(
   const body = JSON.stringify({ errors: [registryErr.toJSON()] });
   const response = new Response(body, { status: registryErr.status, headers });
   response.headers.set("Content-Type", "application/json");
+  response.headers.set("Content-Length", String(Buffer.byteLength(body)));
   return response;
 }
 

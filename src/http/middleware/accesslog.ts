@@ -9,6 +9,7 @@ export function accessLog(
   logger: Logger,
   enabled: boolean,
   identities?: WeakMap<Request, string>,
+  answered?: WeakMap<Request, Response>,
   now: () => number = performance.now.bind(performance),
 ) {
   const started = new WeakMap<Request, { at: number; id: string; remote?: string }>();
@@ -24,7 +25,7 @@ export function accessLog(
     .onAfterResponse({ as: "global" }, ({ request, responseValue }) => {
       const start = started.get(request);
       if (!enabled || !start) return;
-      const response = responseValue instanceof Response ? responseValue : undefined;
+      const response = responseValue instanceof Response ? responseValue : answered?.get(request);
       const url = request.url;
       const pathStart = url.indexOf("/", url.indexOf("//") + 2);
       logger.info("request", {

@@ -25,7 +25,11 @@ export function handlerOf(url: string, prefix: string): string {
 }
 
 /** Request counts, latencies, sizes and in-flight requests per route template. */
-export function httpMetrics(metrics: Metrics | undefined, prefix: string) {
+export function httpMetrics(
+  metrics: Metrics | undefined,
+  prefix: string,
+  answered?: WeakMap<Request, Response>,
+) {
   const plugin = new Elysia({ name: "skiff.metrics" });
   if (!metrics) return plugin;
   const started = new WeakMap<Request, { at: number; handler: string }>();
@@ -40,7 +44,7 @@ export function httpMetrics(metrics: Metrics | undefined, prefix: string) {
       if (!start) return;
       const { handler } = start;
       const method = request.method;
-      const response = responseValue instanceof Response ? responseValue : undefined;
+      const response = responseValue instanceof Response ? responseValue : answered?.get(request);
       metrics.httpInFlight.dec({ handler });
       metrics.httpRequests.inc({ code: String(response?.status ?? 500), handler, method });
       metrics.httpDuration.observe({ handler, method }, (performance.now() - start.at) / 1000);

@@ -52,3 +52,27 @@ test("disabled: no lines, but the request id is still set", async () => {
   expect(lines).toEqual([]);
   expect(response.headers.get("x-request-id")).toBeString();
 });
+
+test("requests answered by the error handler are logged with their real status and size", async () => {
+  const { loadConfig } = await import("../../../src/config/load.ts");
+  const { buildRegistry } = await import("../../../src/wire.ts");
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: "info",
+    formatter: "json",
+    write: (line) => lines.push(line),
+  });
+  const registry = buildRegistry(
+    loadConfig({ text: "version: 0.1\nstorage:\n  inmemory:\n" }),
+    logger,
+  );
+  const response = await registry.app.handle(new Request("http://registry.test/no/such/route"));
+  expect(response.status).toBe(404);
+  await Bun.sleep(1);
+  const entry = JSON.parse(lines.find((line) => line.includes('"msg":"request"')) as string) as {
+    status: number;
+    bytes: number;
+  };
+  expect(entry.status).toBe(404);
+  expect(entry.bytes).toBeGreaterThan(0);
+});
