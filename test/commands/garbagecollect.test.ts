@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
 import { FilesystemDriver } from "../../src/storage/driver/filesystem.ts";
+import { captureIO } from "../support/io.ts";
 import { freePort, tempDir } from "../support/process.ts";
 import { bytes, pushBlob, testRegistry } from "../support/registry.ts";
 
@@ -12,16 +13,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function capture(isTTY = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), isTTY },
-  };
-}
 
 async function setup(extra = "") {
   const dir = await tempDir();
@@ -41,21 +32,21 @@ async function setup(extra = "") {
 describe("skiff garbage-collect", () => {
   test("dry run prints what would go and the bytes, deletes nothing; real run deletes", async () => {
     const { configPath, orphan } = await setup();
-    const dry = capture();
+    const dry = captureIO();
     expect(await runGarbageCollect([configPath, "--dry-run"], dry.io)).toBe(0);
     expect(dry.out.join("")).toContain(`blob eligible for deletion: ${orphan}`);
     expect(dry.out.join("")).toContain("would free 24 bytes (dry run: nothing deleted)");
-    const real = capture();
+    const real = captureIO();
     expect(await runGarbageCollect([configPath], real.io)).toBe(0);
     expect(real.out.join("")).toContain("1 blobs deleted, freed 24 bytes");
-    const again = capture();
+    const again = captureIO();
     await runGarbageCollect([configPath, "--dry-run"], again.io);
     expect(again.out.join("")).toContain("0 blobs eligible");
   });
 
   test("shows progress on a terminal", async () => {
     const { configPath } = await setup();
-    const tty = capture(true);
+    const tty = captureIO(true);
     await runGarbageCollect([configPath, "--dry-run"], tty.io);
     expect(tty.err.join("")).toContain("sweeping: 1 blobs examined");
   });
@@ -64,7 +55,7 @@ describe("skiff garbage-collect", () => {
     const { configPath } = await setup();
     const server = await startServer(loadConfig({ path: configPath }), silentLogger);
     cleanups.push(() => server.shutdown());
-    const refused = capture();
+    const refused = captureIO();
     expect(await runGarbageCollect([configPath, "--dry-run"], refused.io)).toBe(1);
     expect(refused.err.join("")).toContain("refusing to collect garbage");
     const readonlyConfig = `${configPath}.ro.yml`;
@@ -75,11 +66,11 @@ describe("skiff garbage-collect", () => {
         "  delete: {enabled: true}\n  maintenance: {readonly: {enabled: true}}\n",
       ),
     );
-    expect(await runGarbageCollect([readonlyConfig, "--dry-run"], capture().io)).toBe(0);
+    expect(await runGarbageCollect([readonlyConfig, "--dry-run"], captureIO().io)).toBe(0);
   });
 
   test("bad arguments print usage", async () => {
-    const bad = capture();
+    const bad = captureIO();
     expect(await runGarbageCollect(["--frob"], bad.io)).toBe(2);
     expect(bad.err.join("")).toContain("usage");
   });

@@ -7,6 +7,7 @@ import { type RunningServer, startServer } from "../../src/server.ts";
 import { FilesystemDriver } from "../../src/storage/driver/filesystem.ts";
 import { blobDataPath } from "../../src/storage/paths.ts";
 import { seeder } from "../proxy/support.ts";
+import { captureIO } from "../support/io.ts";
 import { freePort, tempDir } from "../support/process.ts";
 import { bytes, pushImage } from "../support/registry.ts";
 import { TestUpstream } from "../support/upstream.ts";
@@ -15,16 +16,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function capture(isTTY = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), isTTY },
-  };
-}
 
 async function mirrorOfUpstream() {
   const upstream = await new TestUpstream().start();
@@ -69,7 +60,7 @@ describe("skiff warm", () => {
       "Content-Type": mediaTypes.ociIndex,
     });
 
-    const first = capture();
+    const first = captureIO();
     expect(
       await runWarm(
         ["--registry", server.url, "--platform", "linux/arm64", "up.test/org/app:multi"],
@@ -82,7 +73,7 @@ describe("skiff warm", () => {
     expect(first.out.join("")).toContain("1 of 1 images warmed");
     expect(first.out.join("")).toMatch(/fetched from upstream, 0 B already cached/);
 
-    const again = capture();
+    const again = captureIO();
     expect(
       await runWarm(
         ["--registry", server.url, "up.test/org/app:multi", `up.test/org/app@${amd.digest}`],
@@ -105,7 +96,7 @@ describe("skiff warm", () => {
       config,
       `version: 0.1\nstorage:\n  filesystem: {rootdirectory: ${dir.path}/data}\nproxies:\n  - prefix: up.test\n    remoteurl: ${upstream.url}\n`,
     );
-    const run = capture();
+    const run = captureIO();
     expect(await runWarm(["--config", config, "up.test/org/direct:v1"], run.io)).toBe(0);
     const driver = new FilesystemDriver({ rootdirectory: `${dir.path}/data` });
     for (const digest of [image.config, ...image.layers])
@@ -114,7 +105,7 @@ describe("skiff warm", () => {
 
   test("reports failures and exits non-zero", async () => {
     const { server } = await mirrorOfUpstream();
-    const run = capture();
+    const run = captureIO();
     expect(await runWarm(["--registry", server.url, "up.test/missing/image:v1"], run.io)).toBe(1);
     expect(run.err.join("")).toContain("up.test/missing/image:v1");
   });
@@ -122,7 +113,7 @@ describe("skiff warm", () => {
   test("draws per-image and total progress bars on a terminal", async () => {
     const { upstream, server } = await mirrorOfUpstream();
     await pushImage(seeder(upstream), "org/tty", "v1");
-    const tty = capture(true);
+    const tty = captureIO(true);
     expect(
       await runWarm(
         ["--registry", server.url, "--file", await refsFile(["up.test/org/tty:v1", "# a comment"])],
@@ -137,7 +128,7 @@ describe("skiff warm", () => {
   });
 
   test("bad arguments print usage", async () => {
-    const run = capture();
+    const run = captureIO();
     expect(await runWarm(["--platform", "linux"], run.io)).toBe(2);
     expect(run.err.join("")).toContain("usage");
   });

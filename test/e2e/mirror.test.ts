@@ -4,14 +4,13 @@ import { join } from "node:path";
 import { type LayoutImage, writeOciLayout } from "../support/ocilayout.ts";
 import {
   buildBinary,
-  freePort,
   requireTools,
   run,
   type ServerProcess,
   skopeoDigest,
-  startServer,
+  skopeoPush,
+  startMirrorPair,
   tempDir,
-  writeConfig,
 } from "../support/process.ts";
 
 const enabled = requireTools("skopeo");
@@ -26,31 +25,15 @@ describe.skipIf(!enabled)("skopeo through the mirror", () => {
   beforeAll(async () => {
     work = await tempDir();
     const binary = await buildBinary();
-    const upstreamPort = await freePort();
-    upstream = await startServer(
-      [binary, "serve", await writeConfig(work.path, upstreamPort, join(work.path, "upstream"))],
-      upstreamPort,
-    );
-    const mirrorPort = await freePort();
-    const mirrorConfig = await writeConfig(
-      work.path,
-      mirrorPort,
-      join(work.path, "mirror"),
-      `proxies:\n  - prefix: upstream.test\n    remoteurl: ${upstream.url}\n    ttl: 1h\n`,
-    );
-    mirror = await startServer([binary, "serve", mirrorConfig], mirrorPort);
+    const pair = await startMirrorPair(binary, work.path, "upstream.test");
+    upstream = pair.upstream;
+    mirror = pair.mirror;
     image = await writeOciLayout(join(work.path, "image"), {
       layers: 3,
       layerSize: 512 * 1024,
       seed: 11,
     });
-    await run([
-      "skopeo",
-      "copy",
-      "--dest-tls-verify=false",
-      `oci:${image.dir}:${image.tag}`,
-      `docker://${upstream.host}/org/app:v1`,
-    ]);
+    await skopeoPush(image, `docker://${upstream.host}/org/app:v1`);
   });
 
   afterAll(async () => {

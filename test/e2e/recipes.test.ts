@@ -3,13 +3,11 @@ import { join } from "node:path";
 import { type LayoutImage, writeOciLayout } from "../support/ocilayout.ts";
 import {
   buildBinary,
-  freePort,
   requireTools,
-  run,
   type ServerProcess,
-  startServer,
+  skopeoPush,
+  startMirrorPair,
   tempDir,
-  writeConfig,
 } from "../support/process.ts";
 
 const enabled = requireTools("podman", "skopeo");
@@ -24,33 +22,15 @@ describe.skipIf(!enabled)("README recipe: podman through the mirror", () => {
   beforeAll(async () => {
     work = await tempDir();
     const binary = await buildBinary();
-    const upstreamPort = await freePort();
-    upstream = await startServer(
-      [binary, "serve", await writeConfig(work.path, upstreamPort, join(work.path, "upstream"))],
-      upstreamPort,
-    );
-    const mirrorPort = await freePort();
-    const proxies = `proxies:\n  - prefix: registry.example\n    remoteurl: ${upstream.url}\n`;
-    mirror = await startServer(
-      [
-        binary,
-        "serve",
-        await writeConfig(work.path, mirrorPort, join(work.path, "mirror"), proxies),
-      ],
-      mirrorPort,
-    );
+    const pair = await startMirrorPair(binary, work.path, "registry.example");
+    upstream = pair.upstream;
+    mirror = pair.mirror;
     image = await writeOciLayout(join(work.path, "image"), {
       layers: 2,
       layerSize: 64 * 1024,
       seed: 3,
     });
-    await run([
-      "skopeo",
-      "copy",
-      "--dest-tls-verify=false",
-      `oci:${image.dir}:${image.tag}`,
-      `docker://${upstream.host}/team/app:v1`,
-    ]);
+    await skopeoPush(image, `docker://${upstream.host}/team/app:v1`);
   });
 
   afterAll(async () => {

@@ -179,3 +179,53 @@ export async function skopeoDigest(reference: string, ...flags: string[]): Promi
     await run(["skopeo", "inspect", ...flagsOrPlain, "--format", "{{.Digest}}", reference])
   ).trim();
 }
+
+export interface MirrorPair {
+  readonly upstream: ServerProcess;
+  readonly mirror: ServerProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two compiled instances: an upstream registry, and a mirror of it under `prefix`, each on its
+ * own data folder below `dir`.
+ */
+export async function startMirrorPair(
+  binary: string,
+  dir: string,
+  prefix: string,
+): Promise<MirrorPair> {
+  const upstreamPort = await freePort();
+  const upstream = await startServer(
+    [binary, "serve", await writeConfig(dir, upstreamPort, join(dir, "upstream"))],
+    upstreamPort,
+  );
+  const mirrorPort = await freePort();
+  const proxies = `proxies:\n  - prefix: ${prefix}\n    remoteurl: ${upstream.url}\n    ttl: 1h\n`;
+  const mirror = await startServer(
+    [binary, "serve", await writeConfig(dir, mirrorPort, join(dir, "mirror"), proxies)],
+    mirrorPort,
+  );
+  return {
+    upstream,
+    mirror,
+    stop: async () => {
+      await mirror.stop();
+      await upstream.stop();
+    },
+  };
+}
+
+/** Pushes an OCI layout image to a registry with skopeo. */
+export async function skopeoPush(
+  image: { dir: string; tag: string },
+  reference: string,
+): Promise<void> {
+  await run([
+    "skopeo",
+    "copy",
+    "--dest-tls-verify=false",
+    `oci:${image.dir}:${image.tag}`,
+    reference,
+  ]);
+}
