@@ -1,187 +1,262 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { defaultConfigText } from "../../src/config/default.ts";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { selectedStorageDriver } from "../../src/config/schema.ts";
+import { fixture, load, rejection, withStorage } from "./support.ts";
 
-const fixture = (name: string) => join(import.meta.dir, "fixtures", name);
+const unknown = (key: string) => `unknown configuration key "${key}" ignored`;
 
-function load(text: string, env: Record<string, string> = {}) {
-  const warnings: string[] = [];
-  const config = loadConfig({ text, env, warn: (message) => warnings.push(message) });
-  return { config, warnings };
-}
-
-function problems(text: string, env: Record<string, string> = {}): string {
-  try {
-    loadConfig({ text, env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("expected the configuration to be rejected");
-}
-
-describe("loadConfig", () => {
-  test("the embedded default: filesystem under ./data on 127.0.0.1:5000, inmemory cache", () => {
+describe("defaults", () => {
+  test("without a file: the embedded default, filesystem under ./data on 127.0.0.1:5000", () => {
     const config = loadConfig();
+    expect(config.version).toBe("0.1");
+    expect(config.log.level).toBe("info");
     expect(config.http.addr).toBe("127.0.0.1:5000");
     expect(config.storage.filesystem?.rootdirectory).toBe("./data");
+    expect(config.storage.delete.enabled).toBe(true);
     expect(config.storage.cache.blobdescriptor).toBe("inmemory");
     expect(selectedStorageDriver(config)).toBe("filesystem");
+    expect(loadConfig({ text: defaultConfigText })).toEqual(config);
   });
 
-  test("defaults fill every section", () => {
-    const { config } = load("version: 0.1\nstorage:\n  inmemory:\n");
+  test("every section is filled with Distribution's defaults", () => {
+    const { config, warnings } = load("storage: inmemory\n");
+    expect(warnings).toEqual([]);
     expect(selectedStorageDriver(config)).toBe("inmemory");
-    expect(config.version).toBe("0.1");
-    expect(config.log).toEqual({
-      level: "info",
-      formatter: "text",
-      fields: {},
-      accesslog: { disabled: false },
+    expect(config).toEqual({
+      version: "0.1",
+      log: { level: "info", formatter: "text", fields: {}, accesslog: { disabled: false } },
+      storage: {
+        inmemory: {},
+        delete: { enabled: false },
+        redirect: { disable: false },
+        cache: { blobdescriptor: "inmemory", blobdescriptorsize: 10_000 },
+        maintenance: {
+          uploadpurging: { enabled: true, age: 604_800_000, interval: 86_400_000, dryrun: false },
+          readonly: { enabled: false },
+        },
+      },
+      http: {
+        addr: ":5000",
+        net: "tcp",
+        host: "",
+        prefix: "",
+        relativeurls: false,
+        draintimeout: 10_000,
+        idletimeout: 120_000,
+        maxconcurrentuploads: 32,
+        headers: { "X-Content-Type-Options": ["nosniff"] },
+        debug: { addr: "", prometheus: { enabled: false, path: "/metrics" } },
+        tls: {},
+        http2: { disabled: false },
+      },
+      proxies: [],
+      health: { storagedriver: { enabled: true, interval: 10_000, threshold: 3 } },
     });
-    expect(config.storage.delete.enabled).toBe(false);
-    expect(config.storage.maintenance.uploadpurging).toEqual({
-      enabled: true,
-      age: 604_800_000,
-      interval: 86_400_000,
-      dryrun: false,
-    });
-    expect(config.http.addr).toBe(":5000");
-    expect(config.http.draintimeout).toBe(10_000);
-    expect(config.http.headers).toEqual({ "X-Content-Type-Options": ["nosniff"] });
-    expect(config.proxies).toEqual([]);
-    expect(config.health.storagedriver).toEqual({ enabled: true, interval: 10_000, threshold: 3 });
   });
 
-  test("the Debian docker-registry 2.8.2 config loads as it is", () => {
+  test("an empty file is rejected for want of a storage driver only", () => {
+    expect(rejection("")).toEqual([
+      "storage: no storage driver configured (use one of filesystem, inmemory, s3)",
+    ]);
+  });
+
+  test("a driver without parameters gets its defaults", () => {
+    const { config } = load("version: 0.1\nstorage:\n  filesystem:\n");
+    expect(config.storage.filesystem).toEqual({ rootdirectory: "/var/lib/registry" });
+  });
+});
+
+describe("Distribution configs", () => {
+  test("the Debian docker-registry 2.8.2 config loads as it is, without warnings", () => {
     const warnings: string[] = [];
     const config = loadConfig({
       path: fixture("distribution-debian.yml"),
       warn: (m) => warnings.push(m),
     });
+    expect(warnings).toEqual([]);
+    expect(config.log.fields).toEqual({ service: "registry" });
     expect(config.storage.filesystem?.rootdirectory).toBe("/var/lib/docker-registry");
     expect(config.storage.delete.enabled).toBe(true);
+    expect(config.storage.cache.blobdescriptor).toBe("inmemory");
     expect(config.http.addr).toBe(":5000");
-    expect(config.auth?.htpasswd?.realm).toBe("basic-realm");
-    expect(warnings).toEqual([]);
+    expect(config.http.headers).toEqual({ "X-Content-Type-Options": ["nosniff"] });
+    expect(config.auth?.htpasswd).toMatchObject({
+      realm: "basic-realm",
+      path: "/etc/docker/registry",
+    });
+    expect(config.health.storagedriver).toEqual({ enabled: true, interval: 10_000, threshold: 3 });
   });
 
-  test("a full Distribution config loads, sections skiff lacks are warned about", () => {
+  test("a full Distribution config loads; sections skiff lacks are warned about once each", () => {
     const warnings: string[] = [];
     const config = loadConfig({
       path: fixture("distribution-full.yml"),
       warn: (m) => warnings.push(m),
     });
-    expect(config.log.level).toBe("debug");
-    expect(config.log.formatter).toBe("json");
-    expect(config.log.fields).toEqual({ service: "registry", environment: "staging" });
+    expect(config.log).toEqual({
+      level: "debug",
+      formatter: "json",
+      fields: { service: "registry", environment: "staging" },
+      accesslog: { disabled: true },
+    });
+    expect(config.storage.filesystem).toEqual({
+      rootdirectory: "/var/lib/registry",
+      maxthreads: 100,
+    });
     expect(config.http.prefix).toBe("/my/nested/registry/");
+    expect(config.http.secret).toBe("asecretforlocaldevelopment");
     expect(config.http.draintimeout).toBe(60_000);
-    expect(config.http.tls.clientcas).toEqual(["/path/to/ca.pem"]);
+    expect(config.http.tls).toEqual({
+      certificate: "/path/to/x509/public",
+      key: "/path/to/x509/private",
+      clientcas: ["/path/to/ca.pem"],
+      minimumtls: "tls1.2",
+    });
     expect(config.redis?.dialtimeout).toBe(10);
-    expect(config.redis?.pool.idletimeout).toBe(300_000);
-    expect(config.proxy?.ttl).toBe(72 * 3_600_000);
+    expect(config.redis?.pool).toEqual({ maxidle: 16, maxactive: 64, idletimeout: 300_000 });
+    expect(config.proxy).toEqual({
+      remoteurl: "https://registry-1.docker.io",
+      username: "myuser",
+      password: "mypass",
+      ttl: 72 * 3_600_000,
+    });
     expect(config.storage.cache.blobdescriptor).toBe("redis");
     expect(warnings.sort()).toEqual(
-      ["loglevel", "middleware", "notifications", "reporting", "validation"].map(
-        (key) => `unknown configuration key "${key}" ignored`,
+      [
+        'configuration key "loglevel" is deprecated: use log.level',
+        unknown("catalog"),
+        unknown("health.tcp"),
+        unknown("http.tls.letsencrypt"),
+        unknown("middleware"),
+        unknown("notifications"),
+        unknown("reporting"),
+        unknown("log.hooks"),
+        unknown("compatibility"),
+        unknown("validation"),
+      ].sort(),
+    );
+  });
+
+  test("unknown keys deep inside known sections are warned about with their path", () => {
+    const { warnings } = load(
+      withStorage(
+        "http:\n  debug:\n    extra: true\nproxies:\n  - prefix: a\n    remoteurl: https://a.test\n    mirror: yes\n",
       ),
     );
+    expect(warnings).toEqual([unknown("http.debug.extra"), unknown("proxies[0].mirror")]);
   });
 
-  test("Distribution's log aliases are accepted", () => {
-    const { config } = load("storage: {inmemory: }\nlog: {level: warning, formatter: logstash}\n");
-    expect(config.log.level).toBe("warn");
-    expect(config.log.formatter).toBe("json");
-  });
-
-  test("invalid values name the key path and the reason", () => {
-    const message = problems(
-      "storage:\n  inmemory:\n  delete:\n    enabled: maybe\nhttp:\n  draintimeout: 10 parsecs\nlog:\n  level: loud\n",
-    );
-    expect(message).toContain("storage.delete.enabled");
-    expect(message).toContain('"maybe"');
-    expect(message).toContain("http.draintimeout: invalid duration");
-    expect(message).toContain("log.level");
-  });
-
-  test("zero or two storage drivers are errors", () => {
-    expect(problems("version: 0.1\nstorage:\n  delete: {enabled: true}\n")).toContain(
-      "no storage driver configured",
-    );
-    expect(problems("storage:\n  inmemory:\n  filesystem: {rootdirectory: /x}\n")).toContain(
-      "exactly one storage driver",
-    );
-  });
-
-  test("unknown keys deep inside known sections are warned about", () => {
-    const { warnings } = load(
-      "storage:\n  inmemory:\n  bogus: 1\nhttp:\n  debug:\n    extra: true\n",
-    );
-    expect(warnings).toEqual([
-      'unknown configuration key "storage.bogus" ignored',
-      'unknown configuration key "http.debug.extra" ignored',
-    ]);
-  });
-
-  test("YAML that is not a mapping is rejected", () => {
-    expect(problems("- a\n- b\n")).toContain("must be a YAML mapping");
-    expect(problems("a: [b\n")).toContain("invalid YAML");
-  });
-
-  test("an unreadable file is a clear error", () => {
-    expect(() => loadConfig({ path: "/nonexistent/config.yml" })).toThrow(
-      /cannot read \/nonexistent\/config.yml/,
+  test("Distribution's deprecated top-level loglevel applies when log.level is absent", () => {
+    expect(load("storage: inmemory\nloglevel: debug\n").config.log.level).toBe("debug");
+    expect(load("storage: inmemory\nloglevel: debug\nlog: {level: error}\n").config.log.level).toBe(
+      "error",
     );
   });
 });
 
-describe("environment overrides", () => {
-  const base = "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /from/file\n";
-
-  test("override keys present in the file", () => {
-    const { config } = load(base, { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: "/from/env" });
-    expect(config.storage.filesystem?.rootdirectory).toBe("/from/env");
-  });
-
-  test("set keys and sections absent from the file, with type coercion", () => {
-    const { config } = load(base, {
-      REGISTRY_HTTP_ADDR: "0.0.0.0:6000",
-      REGISTRY_STORAGE_DELETE_ENABLED: "true",
-      REGISTRY_HTTP_SECRET: "12345",
-      REGISTRY_REDIS_ADDR: "127.0.0.1:6379",
-      REGISTRY_REDIS_DB: "3",
-      REGISTRY_PROXY_REMOTEURL: "https://upstream.example",
-      REGISTRY_PROXY_TTL: "1h",
-      REGISTRY_STORAGE_CACHE_BLOBDESCRIPTORSIZE: "42",
-    });
-    expect(config.http.addr).toBe("0.0.0.0:6000");
-    expect(config.storage.delete.enabled).toBe(true);
-    expect(config.http.secret).toBe("12345");
-    expect(config.redis?.addr).toBe("127.0.0.1:6379");
-    expect(config.redis?.db).toBe(3);
-    expect(config.proxy?.remoteurl).toBe("https://upstream.example");
-    expect(config.proxy?.ttl).toBe(3_600_000);
-    expect(config.storage.cache.blobdescriptorsize).toBe(42);
-  });
-
-  test("REGISTRY_STORAGE switches the storage driver", () => {
-    const { config } = load(base, { REGISTRY_STORAGE: "inmemory" });
-    expect(selectedStorageDriver(config)).toBe("inmemory");
-    expect(config.storage.filesystem).toBeUndefined();
-  });
-
-  test("a bad override is reported with its key path", () => {
-    expect(problems(base, { REGISTRY_STORAGE_DELETE_ENABLED: "perhaps" })).toContain(
-      "storage.delete.enabled",
+describe("errors", () => {
+  test("every invalid value is named by its key path, with the reason and the value", () => {
+    const problems = rejection(
+      withStorage(
+        "  delete:\n    enabled: maybe\nhttp:\n  draintimeout: 10 parsecs\n  relativeurls: [1]\nlog:\n  level: loud\nhealth:\n  storagedriver:\n    threshold: 1.5\nproxies:\n  - remoteurl: https://a.test\n",
+      ),
+    );
+    expect(problems.sort()).toEqual(
+      [
+        'storage.delete.enabled: expected boolean, got "maybe"',
+        'http.draintimeout: unknown unit " parsecs" in duration "10 parsecs" (use ns, us, ms, s, m or h)',
+        "http.relativeurls: expected boolean, got [1]",
+        'log.level: expected one of error, warn, info, debug, got "loud"',
+        "health.storagedriver.threshold: expected integer, got 1.5",
+        "proxies[0].prefix: required",
+      ].sort(),
     );
   });
 
-  test("unrelated environment variables are ignored", () => {
-    const { config, warnings } = load(base, { REGISTRY_NOPE: "1", PATH: "/bin", HOME: "/root" });
-    expect(config.storage.filesystem?.rootdirectory).toBe("/from/file");
-    expect(warnings).toEqual([]);
+  test("limits are checked", () => {
+    expect(rejection(withStorage("redis:\n  addr: r:6379\n  db: -1\n"))).toEqual([
+      "redis.db: must be at least 0, got -1",
+    ]);
+  });
+
+  test("zero or two storage drivers are errors", () => {
+    expect(rejection("version: 0.1\nstorage:\n  delete: {enabled: true}\n")).toEqual([
+      "storage: no storage driver configured (use one of filesystem, inmemory, s3)",
+    ]);
+    expect(rejection("storage:\n  inmemory:\n  filesystem: {rootdirectory: /x}\n")).toEqual([
+      "storage: exactly one storage driver may be configured, found inmemory, filesystem",
+    ]);
+  });
+
+  test("a storage driver skiff lacks is refused, not ignored", () => {
+    expect(rejection("storage:\n  azure:\n    accountname: a\n")).toEqual([
+      'storage.azure: storage driver "azure" is not supported by skiff (use filesystem, inmemory, s3)',
+    ]);
+  });
+
+  test("an authentication method skiff lacks is refused: the registry would be open", () => {
+    expect(rejection(withStorage("auth:\n  silly:\n    realm: r\n"))).toEqual([
+      'auth.silly: authentication method "silly" is not supported by skiff (use htpasswd, token)',
+    ]);
+    expect(
+      rejection(
+        withStorage(
+          "auth:\n  htpasswd: {realm: r, path: /p}\n  token: {realm: r, service: s, issuer: i}\n",
+        ),
+      ),
+    ).toEqual(["auth: exactly one authentication method may be configured, found htpasswd, token"]);
+  });
+
+  test("required keys of a configured section", () => {
+    expect(rejection(withStorage("auth:\n  htpasswd:\n")).sort()).toEqual([
+      "auth.htpasswd.path: required",
+      "auth.htpasswd.realm: required",
+    ]);
+    expect(rejection("storage:\n  s3:\n    region: us-east-1\n")).toEqual([
+      "storage.s3.bucket: required",
+    ]);
+  });
+
+  test("a configuration version other than 0.1 is refused, as Distribution does", () => {
+    expect(rejection("version: 0.2\nstorage: inmemory\n")).toEqual([
+      'version: unsupported configuration version "0.2" (skiff reads 0.1)',
+    ]);
+  });
+
+  test("a redis descriptor cache needs a Redis address", () => {
+    expect(rejection(withStorage("  cache:\n    blobdescriptor: redis\n"))).toEqual([
+      "storage.cache.blobdescriptor: redis needs a Redis server: set redis.addr (or redis.addrs)",
+    ]);
+  });
+
+  test("upstream URLs must be http(s); prefixes must be set and distinct", () => {
+    const problems = rejection(
+      withStorage(
+        "proxy:\n  remoteurl: registry-1.docker.io\nproxies:\n  - {prefix: a, remoteurl: ftp://a}\n  - {prefix: /a/, remoteurl: https://b}\n  - {prefix: '', remoteurl: https://c}\n",
+      ),
+    );
+    expect(problems).toEqual([
+      'proxy.remoteurl: expected an http(s) URL, got "registry-1.docker.io"',
+      'proxies[0].remoteurl: expected an http(s) URL, got "ftp://a"',
+      "proxies[1].prefix: a is already mirrored",
+      "proxies[2].prefix: must name a prefix, e.g. docker.io",
+    ]);
+  });
+
+  test("YAML that is not a mapping, or not YAML, is rejected", () => {
+    expect(rejection("- a\n- b\n")).toEqual([
+      "configuration: the configuration must be a YAML mapping",
+    ]);
+    expect(rejection("a: [b\n")[0]).toStartWith("configuration: invalid YAML");
+  });
+
+  test("an unreadable file is a ConfigError naming the file", () => {
+    expect(() => loadConfig({ path: "/nonexistent/config.yml" })).toThrow(ConfigError);
+    expect(() => loadConfig({ path: "/nonexistent/config.yml" })).toThrow(
+      /^cannot read \/nonexistent\/config.yml/,
+    );
   });
 });
 
@@ -194,7 +269,7 @@ describe("config.example.yaml", () => {
     expect(config.storage.filesystem?.rootdirectory).toBe("/var/lib/registry");
     const check = Bun.spawn(
       [process.execPath, join(import.meta.dir, "../../src/cli.ts"), "config", "check", path],
-      { stdout: "pipe", stderr: "pipe" },
+      { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "" } },
     );
     expect(await check.exited).toBe(0);
     expect(await new Response(check.stdout).text()).toContain("rootdirectory: /var/lib/registry");
