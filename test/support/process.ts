@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, statfs, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -35,6 +35,37 @@ export function requireTools(...names: string[]): boolean {
   return false;
 }
 
+/** Bytes an unprivileged writer can still put on the file system holding `path`. */
+export async function freeBytes(path: string): Promise<number> {
+  const stats = await statfs(path);
+  return stats.bavail * stats.bsize;
+}
+
+const logTailChars = 20_000;
+const tail = (text: string) =>
+  text.length <= logTailChars ? text : `[...]${text.slice(text.length - logTailChars)}`;
+
+/**
+ * Wraps a test body so that, when it fails, the error carries what the servers wrote: a red
+ * test in CI then shows the server's side of the story next to the client's.
+ */
+export function logsOnFailure(
+  servers: () => readonly (ServerProcess | undefined)[],
+): (body: () => Promise<void>) => () => Promise<void> {
+  return (body) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      const logs = servers()
+        .filter((server): server is ServerProcess => server !== undefined)
+        .map((server) => `--- ${server.command} on ${server.host} ---\n${tail(server.output())}`)
+        .join("\n");
+      if (error instanceof Error) error.message = `${error.message}\n\nserver output:\n${logs}`;
+      throw error;
+    }
+  };
+}
+
 /** Compiles `dist/skiff` from the current sources. */
 export async function buildBinary(): Promise<string> {
   const build = Bun.spawn([bunBinary, "run", "build"], {
@@ -42,16 +73,23 @@ export async function buildBinary(): Promise<string> {
     stdout: "pipe",
     stderr: "pipe",
   });
-  if ((await build.exited) !== 0)
-    throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
+  // Read the pipes while the build runs: a full pipe would stall it.
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(build.stdout).text(),
+    new Response(build.stderr).text(),
+    build.exited,
+  ]);
+  if (code !== 0) throw new Error(`build failed (${code}):\n${stdout}\n${stderr}`);
   return join(repoRoot, "dist", "skiff");
 }
 
 export interface ServerProcess {
+  /** The program that was started (for logs). */
+  readonly command: string;
   readonly url: string;
   readonly host: string;
   readonly pid: number;
-  /** Everything the server wrote to stderr so far. */
+  /** Everything the server wrote to stdout and stderr so far. */
   output(): string;
   /** Peak resident set size of the process so far, in bytes (Linux `VmHWM`). */
   peakRSS(): Promise<number>;
@@ -83,7 +121,8 @@ export async function startServer(
   });
   let output = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
   };
   void collect(child.stdout);
   void collect(child.stderr);
@@ -105,6 +144,7 @@ export async function startServer(
     await Bun.sleep(50);
   }
   return {
+    command: command[0] ?? "",
     url,
     host,
     pid: child.pid,
