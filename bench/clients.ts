@@ -1,4 +1,4 @@
-import { drain, generated } from "./bodies.ts";
+import { drain } from "./bodies.ts";
 
 /** Registry client flows both servers support (Distribution 2.8 lacks single-request POST). */
 export async function startUpload(url: string, name: string): Promise<URL> {
