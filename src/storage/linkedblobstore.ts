@@ -46,9 +46,15 @@ export class LinkedBlobStatter implements BlobDescriptorService {
   /** The canonical descriptor is fixed when the blob is linked; nothing to store here. */
   async setDescriptor(): Promise<void> {}
 
-  /** Writes the link file that makes a stored blob part of the repository. */
+  /**
+   * Writes the link file that makes a stored blob part of the repository. Not synced: its
+   * content is implied by its path and checked by `target`, so the empty file a power cut may
+   * leave reads as "not linked", like a rename the cut lost (the blob itself is synced).
+   */
   write(digest: Digest): Promise<void> {
-    return this.driver.putContent(this.linkPath(this.repository, digest), digest);
+    return this.driver.putContent(this.linkPath(this.repository, digest), digest, {
+      durable: false,
+    });
   }
 
   async clear(digest: Digest): Promise<void> {

@@ -51,13 +51,12 @@ export class UploadSessions implements UploadStore {
     const startedAt = (this.options.now ?? (() => new Date()))();
     const { driver, repository } = this.options;
     // Session files need no sync: a crash loses an unfinished upload either way, and the
-    // purger removes sessions whose files are missing or empty.
+    // purger removes sessions by their `startedat`. The data file appears with the first bytes.
     await writeUnsynced(
       driver,
       uploadStartedAtPath(repository, id),
       new TextEncoder().encode(startedAt.toISOString()),
     );
-    await writeUnsynced(driver, uploadDataPath(repository, id), new Uint8Array(0));
     this.options.hashStates.start(this.key(id));
     return { id, size: 0, startedAt };
   }
@@ -98,8 +97,9 @@ export class UploadSessions implements UploadStore {
   ): Promise<Descriptor> {
     this.checkId(id);
     return this.options.locks.run(this.key(id), async () => {
-      let size = await this.size(id);
-      if (finalChunk) size = await this.write(id, size, finalChunk);
+      // Known before the last bytes arrive: a blob stored already needs no sync and no move.
+      const stored = this.options.global.exists(digest);
+      const size = await this.writeFinal(id, await this.size(id), finalChunk ?? null, stored);
       const actual = await this.digestOf(id, size, digestParts(digest).algorithm);
       if (actual !== digest) {
         await this.remove(id);
@@ -109,7 +109,11 @@ export class UploadSessions implements UploadStore {
         });
       }
       const descriptor: Descriptor = { digest, size, mediaType: octetStream };
-      await this.promote(id, digest);
+      if (!(await stored))
+        await this.options.driver.move(
+          uploadDataPath(this.options.repository, id),
+          blobDataPath(digest),
+        );
       await this.options.blobs.link(descriptor);
       await this.remove(id);
       return descriptor;
@@ -123,21 +127,47 @@ export class UploadSessions implements UploadStore {
 
   private async size(id: string): Promise<number> {
     this.checkId(id);
+    const { driver, repository } = this.options;
     try {
-      return (await this.options.driver.stat(uploadDataPath(this.options.repository, id))).size;
+      return (await driver.stat(uploadDataPath(repository, id))).size;
+    } catch (err) {
+      if (!isPathNotFound(err)) throw err;
+    }
+    // No bytes yet: the session is known by its `startedat` alone.
+    try {
+      await driver.stat(uploadStartedAtPath(repository, id));
+      return 0;
     } catch (err) {
       if (isPathNotFound(err)) throw registryError("BLOB_UPLOAD_UNKNOWN", undefined, { uuid: id });
       throw err;
     }
   }
 
-  /** Streams a body onto the upload, feeding the hash state while it is in step with the data. */
+  /**
+   * The commit's own bytes go through the writer that then makes the data durable, so the
+   * data is opened once; nothing is synced for a blob that is stored already.
+   */
+  private async writeFinal(
+    id: string,
+    offset: number,
+    body: ReadableStream<Uint8Array> | null,
+    stored: Promise<boolean>,
+  ): Promise<number> {
+    if (body === null && (await stored)) return offset;
+    return this.write(id, offset, body, async () => !(await stored));
+  }
+
+  /**
+   * Streams a body onto the upload, feeding the hash state while it is in step with the data.
+   * Chunks are only flushed; `durable` says when the data must also be synced (at commit).
+   */
   private async write(
     id: string,
     offset: number,
     body: ReadableStream<Uint8Array> | null,
+    durable?: () => Promise<boolean>,
   ): Promise<number> {
-    if (!body) return offset;
+    if (!body && !durable) return offset;
     const key = this.key(id);
     const state = this.options.hashStates.get(key);
     const hasher = state && state.offset === offset ? state.hasher : undefined;
@@ -147,12 +177,14 @@ export class UploadSessions implements UploadStore {
       true,
     );
     try {
-      for await (const chunk of body) {
-        hasher?.update(chunk);
-        await writer.write(chunk);
+      if (body) {
+        for await (const chunk of body) {
+          hasher?.update(chunk);
+          await writer.write(chunk);
+        }
       }
-      // Chunks are only flushed; the data is made durable once, when the blob is committed.
-      await writer.flush();
+      if (durable && (await durable())) await writer.commit();
+      else await writer.flush();
     } catch (err) {
       this.options.hashStates.delete(key);
       throw isRegistryError(err)
@@ -170,30 +202,11 @@ export class UploadSessions implements UploadStore {
     if (state && state.offset === size && state.algorithm === algorithm)
       return hasherDigest(state.hasher, algorithm);
     const hasher = new Bun.CryptoHasher(algorithm);
+    // An upload without bytes may have no data file at all.
+    if (size === 0) return hasherDigest(hasher, algorithm);
     const stream = await this.options.driver.reader(uploadDataPath(this.options.repository, id), 0);
     for await (const chunk of stream) hasher.update(chunk);
     return `${algorithm}:${hasher.digest("hex")}` as Digest;
-  }
-
-  /**
-   * Syncs the verified data, then moves it to its content address; a blob already stored is
-   * kept as it is.
-   */
-  private async promote(id: string, digest: Digest): Promise<void> {
-    if (await this.options.global.exists(digest)) return;
-    const data = await this.options.driver.writer(
-      uploadDataPath(this.options.repository, id),
-      true,
-    );
-    try {
-      await data.commit();
-    } finally {
-      await data.close();
-    }
-    await this.options.driver.move(
-      uploadDataPath(this.options.repository, id),
-      blobDataPath(digest),
-    );
   }
 
   private async remove(id: string): Promise<void> {

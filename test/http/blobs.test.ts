@@ -1,6 +1,15 @@
 import { describe, expect, test } from "bun:test";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { digestOf } from "../../src/registry/digest.ts";
-import { bytes, errorCode, pushBlob, randomBytes, testRegistry } from "../support/registry.ts";
+import {
+  bytes,
+  errorCode,
+  pushBlob,
+  randomBytes,
+  tempFilesystemDriver,
+  testRegistry,
+} from "../support/registry.ts";
 
 describe("blobs", () => {
   test("HEAD and GET serve a pushed blob with its headers", async () => {
@@ -20,6 +29,34 @@ describe("blobs", () => {
     expect(get.status).toBe(200);
     expect(get.headers.get("content-type")).toBe("application/octet-stream");
     expect(new Uint8Array(await get.arrayBuffer())).toEqual(content);
+  });
+
+  test("a link file a power cut left empty or torn reads as not linked; a new push repairs it", async () => {
+    const { driver, root, cleanup } = await tempFilesystemDriver();
+    try {
+      const registry = testRegistry({ driver });
+      const content = randomBytes(3000, 9);
+      const digest = await pushBlob(registry, "lib/app", content);
+      const link = join(
+        root,
+        "docker/registry/v2/repositories/lib/app/_layers/sha256",
+        digest.slice(7),
+        "link",
+      );
+      for (const torn of ["", digest.slice(0, 20)]) {
+        await writeFile(link, torn);
+        const head = await registry.request("HEAD", `/v2/lib/app/blobs/${digest}`);
+        expect(head.status).toBe(404);
+        const get = await registry.request("GET", `/v2/lib/app/blobs/${digest}`);
+        expect(await errorCode(get)).toBe("BLOB_UNKNOWN");
+      }
+      expect(await pushBlob(registry, "lib/app", content)).toBe(digest);
+      const get = await registry.request("GET", `/v2/lib/app/blobs/${digest}`);
+      expect(get.status).toBe(200);
+      expect(new Uint8Array(await get.arrayBuffer())).toEqual(content);
+    } finally {
+      await cleanup();
+    }
   });
 
   test("a blob is visible only in the repositories it is linked into", async () => {

@@ -205,6 +205,25 @@ describe("uploads", () => {
     expect(put.status).toBe(201);
   });
 
+  test("an upload that never received bytes has a status and commits the empty blob", async () => {
+    const empty = digestOf("");
+    for (const restarted of [false, true]) {
+      const first = testRegistry();
+      const path = await startUpload(first, "empty");
+      // Without hash state, as when the commit reaches another instance or a restarted one.
+      const registry = restarted ? testRegistry({ driver: first.driver }) : first;
+      const status = await registry.request("GET", path);
+      expect(status.status).toBe(204);
+      expect(status.headers.get("range")).toBe("0-0");
+      const put = await registry.request("PUT", `${path}?digest=${empty}`);
+      expect(put.status).toBe(201);
+      const get = await registry.request("GET", `/v2/empty/blobs/${empty}`);
+      expect(get.status).toBe(200);
+      expect((await get.arrayBuffer()).byteLength).toBe(0);
+      expect((await registry.request("GET", path)).status).toBe(404);
+    }
+  });
+
   test("the same blob pushed twice stays one blob and both commits succeed", async () => {
     const registry = testRegistry();
     const content = bytes("twice");

@@ -16,7 +16,9 @@ export function accessLog(
   return new Elysia({ name: "skiff.accesslog" })
     .onRequest(({ request, server }) => {
       const id = request.headers.get("x-request-id")?.slice(0, 200) || crypto.randomUUID();
-      started.set(request, { at: now(), id, remote: server?.requestIP(request)?.address });
+      // The peer address costs a native call per request; only a written log line needs it.
+      const remote = enabled ? server?.requestIP(request)?.address : undefined;
+      started.set(request, { at: now(), id, remote });
     })
     .onAfterHandle({ as: "global" }, ({ request, responseValue }) => {
       const id = started.get(request)?.id;

@@ -30,11 +30,20 @@ export const SkipDir = Symbol("SkipDir");
 export type WalkResult = typeof SkipDir | undefined;
 export type WalkFn = (info: FileInfo) => WalkResult | Promise<WalkResult>;
 
+export interface PutOptions {
+  /**
+   * Whether the content must be on stable storage before it is put in place (default true).
+   * Callers pass false only for content a reader can check against its path, such as a
+   * content-addressed link: after a power cut such a file may be empty, which reads as absent.
+   */
+  readonly durable?: boolean;
+}
+
 export interface StorageDriver {
   readonly name: string;
   getContent(path: string): Promise<Uint8Array>;
   /** Writes the whole content atomically: readers see the old content or the new, never a mix. */
-  putContent(path: string, content: Uint8Array | string): Promise<void>;
+  putContent(path: string, content: Uint8Array | string, options?: PutOptions): Promise<void>;
   /** A stream of the file's bytes from `offset`. */
   reader(path: string, offset?: number): Promise<ReadableStream<Uint8Array>>;
   writer(path: string, append: boolean): Promise<FileWriter>;
@@ -90,14 +99,44 @@ export class InvalidOffsetError extends Error {
 export const isPathNotFound = (err: unknown): err is PathNotFoundError =>
   err instanceof PathNotFoundError;
 
-const pathPattern = /^(\/[A-Za-z0-9._-]+)+$/;
+const slash = 0x2f;
+const dot = 0x2e;
 
-/** True for `/` and for absolute paths whose components are all valid and not `.` or `..`. */
+/** `[A-Za-z0-9._-]`, the characters a path component may hold. */
+function isComponentChar(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    (code >= 0x30 && code <= 0x39) || // 0-9
+    code === dot ||
+    code === 0x5f || // _
+    code === 0x2d // -
+  );
+}
+
+/**
+ * True for `/` and for absolute paths whose components are all valid and not `.` or `..`.
+ * One pass over the characters: every storage operation checks its path.
+ */
 export function isValidPath(path: string): boolean {
   if (path === "/") return true;
-  if (!pathPattern.test(path)) return false;
-  for (const part of path.split("/")) {
-    if (part === "." || part === "..") return false;
+  if (path.charCodeAt(0) !== slash) return false;
+  let start = 1;
+  for (let i = 1; i <= path.length; i++) {
+    const code = i === path.length ? slash : path.charCodeAt(i);
+    if (code !== slash) {
+      if (!isComponentChar(code)) return false;
+      continue;
+    }
+    const length = i - start;
+    if (length === 0) return false;
+    if (
+      length <= 2 &&
+      path.charCodeAt(start) === dot &&
+      (length === 1 || path.charCodeAt(start + 1) === dot)
+    )
+      return false;
+    start = i + 1;
   }
   return true;
 }

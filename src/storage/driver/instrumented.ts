@@ -1,4 +1,11 @@
-import type { FileInfo, FileWriter, RedirectingDriver, StorageDriver, WalkFn } from "./driver.ts";
+import type {
+  FileInfo,
+  FileWriter,
+  PutOptions,
+  RedirectingDriver,
+  StorageDriver,
+  WalkFn,
+} from "./driver.ts";
 
 /** Distribution's action names for `registry_storage_action_seconds`. */
 export type DriverAction =
@@ -42,8 +49,8 @@ export class InstrumentedDriver implements StorageDriver {
   getContent(path: string): Promise<Uint8Array> {
     return this.timed("GetContent", () => this.inner.getContent(path));
   }
-  putContent(path: string, content: Uint8Array | string): Promise<void> {
-    return this.timed("PutContent", () => this.inner.putContent(path, content));
+  putContent(path: string, content: Uint8Array | string, options?: PutOptions): Promise<void> {
+    return this.timed("PutContent", () => this.inner.putContent(path, content, options));
   }
   reader(path: string, offset?: number): Promise<ReadableStream<Uint8Array>> {
     return this.timed("Reader", () => this.inner.reader(path, offset));

@@ -7,7 +7,7 @@
  * move each earlier chunk again per PATCH; single-request pushes, the common case, upload once.
  * `move` is a copy then a delete. Blob GETs are answered by presigned redirects.
  */
-import { mkdir, open, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -295,44 +295,36 @@ interface StagedWriterOptions {
   readonly writeOptions: Bun.S3Options;
 }
 
-/** Bytes staged in a local file, uploaded whole when flushed; see the note at the top. */
+interface Staging {
+  readonly file: string;
+  readonly handle: FileHandle;
+  readonly sink: Bun.FileSink;
+}
+
+/**
+ * Bytes staged in a local file, uploaded whole when flushed; see the note at the top. The
+ * staging file is made at the first write: a writer opened only to commit or to learn the
+ * size never downloads the object it would append to.
+ */
 class StagedWriter implements FileWriter {
   private state: "open" | "committed" | "closed" | "cancelled" = "open";
-  private dirty = false;
+  private dirty: boolean;
+  private staging?: Promise<Staging>;
+  private bytes: number;
   /** The ETag the key had when we last knew it was ours (to cancel only our own object). */
   private ownEtag?: string;
 
-  private constructor(
-    private readonly options: StagedWriterOptions,
-    private readonly file: string,
-    private readonly sink: Bun.FileSink,
-    private bytes: number,
-  ) {
+  private constructor(private readonly options: StagedWriterOptions) {
+    const appending = options.append && options.existing !== undefined;
+    this.bytes = appending ? (options.existing?.size ?? 0) : 0;
+    // A new or truncated object must be written even if no bytes follow.
+    this.dirty = !appending;
     this.ownEtag = options.existing?.etag;
   }
 
-  static async open(options: StagedWriterOptions): Promise<StagedWriter> {
-    const file = join(options.staging, crypto.randomUUID());
-    let size = 0;
-    if (options.append && options.existing) {
-      await Bun.write(file, options.client.file(options.key));
-      size = options.existing.size;
-    } else {
-      await Bun.write(file, "");
-    }
-    const handle = await open(file, "a");
-    const sink = Bun.file(handle.fd).writer();
-    const writer = new StagedWriter(options, file, sink, size);
-    writer.release = async () => {
-      await sink.end();
-      await handle.close();
-      await rm(file, { force: true });
-    };
-    writer.dirty = !options.append || !options.existing;
-    return writer;
+  static open(options: StagedWriterOptions): StagedWriter {
+    return new StagedWriter(options);
   }
-
-  private release: () => Promise<void> = async () => {};
 
   get size(): number {
     return this.bytes;
@@ -343,9 +335,22 @@ class StagedWriter implements FileWriter {
       throw new Error(`${driverName}: ${action} on a ${this.state} writer`);
   }
 
+  private stage(): Promise<Staging> {
+    this.staging ??= (async () => {
+      const { options } = this;
+      const file = join(options.staging, crypto.randomUUID());
+      if (options.append && options.existing)
+        await Bun.write(file, options.client.file(options.key));
+      else await Bun.write(file, "");
+      const handle = await open(file, "a");
+      return { file, handle, sink: Bun.file(handle.fd).writer() };
+    })();
+    return this.staging;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen("write");
-    this.sink.write(chunk);
+    (await this.stage()).sink.write(chunk);
     this.bytes += chunk.byteLength;
     this.dirty = true;
   }
@@ -378,11 +383,20 @@ class StagedWriter implements FileWriter {
     if (current && current.etag === this.ownEtag) await client.delete(key);
   }
 
+  private async release(): Promise<void> {
+    const staging = await this.staging?.catch(() => undefined);
+    if (!staging) return;
+    await staging.sink.end();
+    await staging.handle.close();
+    await rm(staging.file, { force: true });
+  }
+
   private async upload(): Promise<void> {
-    await this.sink.flush();
     if (!this.dirty) return;
+    const staging = await this.stage();
+    await staging.sink.flush();
     const { client, key, writeOptions } = this.options;
-    await withRetries(() => client.write(key, Bun.file(this.file), writeOptions));
+    await withRetries(() => client.write(key, Bun.file(staging.file), writeOptions));
     this.ownEtag = (await withRetries(() => client.stat(key))).etag;
     this.dirty = false;
   }
