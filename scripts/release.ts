@@ -23,6 +23,12 @@ async function build(target: string, out: string, commit: string): Promise<void>
     "build",
     "--compile",
     "--minify",
+    // A smaller heap that is collected sooner: a registry's memory is mostly transient buffers.
+    "--compile-exec-argv=--smol",
+    // A registry reads its config file and REGISTRY_* variables, not a .env or bunfig.toml that
+    // happens to sit in its working directory.
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
     `--target=${target}`,
     `--define`,
     `SKIFF_COMMIT=${JSON.stringify(commit)}`,

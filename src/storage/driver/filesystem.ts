@@ -18,7 +18,15 @@
  * - A rename that a power cut loses leaves the previous state (no file, or the older one), which
  *   the registry already reads as "not pushed yet"; syncing every directory would not buy more.
  */
-import { close, closeSync, fdatasync, fstat, open as openDescriptor, type Stats } from "node:fs";
+import {
+  close,
+  closeSync,
+  fdatasync,
+  fstat,
+  open as openDescriptor,
+  type Stats,
+  write,
+} from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -39,7 +47,7 @@ import {
 
 const driverName = "filesystem";
 /** Lets a writer coalesce small chunks into fewer write(2) calls; bounds memory per upload. */
-const sinkBufferBytes = 256 * 1024;
+const writeBufferBytes = 256 * 1024;
 const temporaryPattern = /^\..+\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Errors that mean "nothing there": a missing entry, or a file where a directory should be. */
 const missingCodes = ["ENOENT", "ENOTDIR"];
@@ -121,7 +129,7 @@ export class FilesystemDriver implements StorageDriver {
       file = await this.openCreatingParents(full, append ? "a" : "w");
       const opened = await fstatAsync(file.fd);
       const removeOwnFile = () => removeIfSameFile(full, opened);
-      return new FileSinkWriter(file, opened.size, removeOwnFile);
+      return new ThreadPoolWriter(file, opened.size, removeOwnFile);
     } catch (err) {
       await file?.close();
       throw translate(err, path);
@@ -228,6 +236,16 @@ const openAsync = promisify(openDescriptor);
 const fstatAsync = promisify(fstat);
 const fdatasyncAsync = promisify(fdatasync);
 const closeAsync = promisify(close);
+const writeAsync = promisify(write);
+
+/** Writes all of `bytes` at the descriptor's position (the end, for an append). */
+async function writeFully(fd: number, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await writeAsync(fd, bytes, offset, bytes.byteLength - offset, null);
+    offset += bytesWritten;
+  }
+}
 
 /**
  * A plain descriptor rather than a `FileHandle`, which Bun turns into an uncaught error when one
@@ -337,11 +355,21 @@ function closedAtEnd(
 
 type WriterState = "open" | "committed" | "closed" | "cancelled";
 
-/** Streams writes through a Bun FileSink on a descriptor opened for append or truncate. */
-class FileSinkWriter implements FileWriter {
-  private readonly sink: Bun.FileSink;
+/**
+ * Writes through the thread pool, never on the event loop: a write(2) to ext4 can wait for a
+ * journal commit, and other uploads' syncs start commits all the time. Small chunks are
+ * gathered into a buffer; one buffer is written while the next fills, so bytes keep arriving
+ * while the disk works, and at most two buffers are held per writer.
+ */
+class ThreadPoolWriter implements FileWriter {
   private state: WriterState = "open";
   private written: number;
+  private buffer: Uint8Array | undefined;
+  private filled = 0;
+  /** A buffer whose write has finished, kept for reuse. */
+  private spare: Uint8Array | undefined;
+  /** The write in flight: writes go out one at a time, in order. */
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly file: Descriptor,
@@ -349,7 +377,6 @@ class FileSinkWriter implements FileWriter {
     private readonly removeFile: () => Promise<void>,
   ) {
     this.written = initialSize;
-    this.sink = Bun.file(file.fd).writer({ highWaterMark: sinkBufferBytes });
   }
 
   get size(): number {
@@ -358,48 +385,86 @@ class FileSinkWriter implements FileWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen("write to");
-    const pending = this.sink.write(chunk);
     this.written += chunk.byteLength;
-    // Regular files are written synchronously; a pending write is the sink's backpressure.
-    if (pending instanceof Promise) await pending;
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      if (this.filled === 0 && chunk.byteLength - offset >= writeBufferBytes) {
+        // A chunk as big as a buffer goes out as it is, without a copy.
+        await this.submit(chunk.subarray(offset));
+        return;
+      }
+      this.buffer ??= this.spare ?? new Uint8Array(writeBufferBytes);
+      this.spare = undefined;
+      const taken = Math.min(this.buffer.byteLength - this.filled, chunk.byteLength - offset);
+      this.buffer.set(chunk.subarray(offset, offset + taken), this.filled);
+      this.filled += taken;
+      offset += taken;
+      if (this.filled === this.buffer.byteLength) await this.submitBuffer();
+    }
   }
 
   async flush(): Promise<void> {
     this.assertOpen("flush");
-    await this.sink.flush();
+    await this.drain();
   }
 
   async commit(): Promise<void> {
     this.assertOpen("commit");
-    await this.sink.flush();
+    await this.drain();
     await fdatasyncAsync(this.file.fd);
     this.state = "committed";
   }
 
   async close(): Promise<void> {
     if (this.state === "closed" || this.state === "cancelled") return;
+    const unwritten = this.state === "open";
     this.state = "closed";
-    await this.release();
+    try {
+      if (unwritten) await this.drain();
+    } finally {
+      await this.file.close();
+    }
   }
 
   async cancel(): Promise<void> {
     if (this.state === "cancelled") return;
     const stillOpen = this.state !== "closed";
     this.state = "cancelled";
-    if (stillOpen) await this.release();
+    if (stillOpen) {
+      await this.inFlight.catch(() => undefined);
+      await this.file.close();
+    }
     await this.removeFile();
+  }
+
+  /** Waits for the write in flight, then starts writing `bytes`; a failure surfaces here. */
+  private async submit(bytes: Uint8Array, reusable?: Uint8Array): Promise<void> {
+    await this.inFlight;
+    this.inFlight = writeFully(this.file.fd, bytes).then(() => {
+      if (reusable) this.spare = reusable;
+    });
+    // Handled here so a writer dropped after a failed write is not an unhandled rejection;
+    // whoever awaits it next still sees the error.
+    this.inFlight.catch(() => undefined);
+  }
+
+  private async submitBuffer(): Promise<void> {
+    const buffer = this.buffer;
+    if (!buffer || this.filled === 0) return;
+    const filled = buffer.subarray(0, this.filled);
+    this.buffer = undefined;
+    this.filled = 0;
+    await this.submit(filled, buffer);
+  }
+
+  /** Everything handed to `write` is with the kernel once this resolves. */
+  private async drain(): Promise<void> {
+    await this.submitBuffer();
+    await this.inFlight;
   }
 
   private assertOpen(action: string): void {
     if (this.state !== "open")
       throw new Error(`${driverName}: cannot ${action} a ${this.state} writer`);
-  }
-
-  private async release(): Promise<void> {
-    try {
-      await this.sink.end();
-    } finally {
-      await this.file.close();
-    }
   }
 }
