@@ -15,6 +15,8 @@ export interface ScenarioResult {
 
 export interface Report {
   readonly machine: string;
+  /** What both registries stored their data on. */
+  readonly storage: string;
   readonly date: string;
   readonly rounds: number;
   readonly seconds: number;
@@ -31,6 +33,34 @@ export const ratio = (result: ScenarioResult): number | undefined => {
     ? result.skiff.median / result.distribution.median
     : result.distribution.median / result.skiff.median;
 };
+
+/** The issue's targets: the least skiff/Distribution ratio each scenario must show. */
+const targets: readonly (readonly [RegExp, number])[] = [
+  [/^HEAD blob/, 10],
+  [/^GET manifest/, 10],
+  [/^push 256 MiB monolithic/, 1.8],
+  [/^push 256 MiB chunked/, 2],
+  [/^pull 256 MiB/, 1],
+  [/^1000 pushes of 4 KiB/, 5],
+  [/^mirror cold pull/, 1.2],
+];
+/** Pulls must also reach 2 GB/s on loopback, in MiB/s. */
+const pullFloor = 2e9 / 2 ** 20;
+const rssTarget = 0.5;
+
+function verdict(result: ScenarioResult): string {
+  const advantage = ratio(result);
+  const target = targets.find(([pattern]) => pattern.test(result.name))?.[1];
+  if (advantage === undefined || target === undefined) return "";
+  const floorMet = !/^pull/.test(result.name) || result.skiff.median >= pullFloor;
+  const met = advantage >= target && floorMet;
+  const floor = /^pull/.test(result.name) ? " and ≥ 2 GB/s" : "";
+  return `≥ ${target}×${floor} ${met ? "✓" : "✗"}`;
+}
+
+function herdVerdict(fetches: { skiff: number[]; distribution: number[] }): string {
+  return `exactly 1 ${fetches.skiff.every((n) => n === 1) ? "✓" : "✗"}`;
+}
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
 const range = (s: Summary) => `${fmt(s.min)}–${fmt(s.max)}`;
@@ -51,11 +81,12 @@ export function markdown(report: Report): string {
       ? `${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)})`
       : "n/a";
     const advantage = ratio(r);
-    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${other} | ${advantage === undefined ? "—" : `**${advantage.toFixed(2)}×**`} | ${note} |`;
+    const target = fetches ? herdVerdict(fetches) : verdict(r);
+    return `| ${r.name} | ${fmt(r.skiff.median)} ${r.unit} (${range(r.skiff)}) | ${other} | ${advantage === undefined ? "—" : `**${advantage.toFixed(2)}×**`} | ${target} | ${note} |`;
   });
   const rss = Object.entries(report.peakRSS).map(
     ([run, v]) =>
-      `| ${run} | ${mib(v.skiff)} | ${mib(v.distribution)} | ${(v.skiff / v.distribution).toFixed(2)}× |`,
+      `| ${run} | ${mib(v.skiff)} | ${mib(v.distribution)} | ${(v.skiff / v.distribution).toFixed(2)}× | ≤ ${rssTarget}× ${v.skiff / v.distribution <= rssTarget ? "✓" : "✗"} |`,
   );
   return `# Benchmark results
 
@@ -64,15 +95,16 @@ alternating A B A B for ${report.rounds} rounds of ${report.seconds}s; load from
 connections in a separate process. Medians, with min–max in brackets. Ratio > 1 means skiff is better.
 
 - Machine: ${report.machine}
+- Storage: ${report.storage}; \`sync\` before every measurement
 - Date: ${report.date}
 - Command: \`bun run bench\` (took ${report.durationSeconds.toFixed(0)} s)
 
-| scenario | skiff | Distribution | ratio | notes (skiff / Distribution) |
-|---|---|---|---|---|
+| scenario | skiff | Distribution | ratio | target | notes (skiff / Distribution) |
+|---|---|---|---|---|---|
 ${rows.join("\n")}
 
-| peak RSS (VmHWM) per run | skiff | Distribution | skiff/Distribution |
-|---|---|---|---|
+| peak RSS (VmHWM) per run | skiff | Distribution | skiff/Distribution | target |
+|---|---|---|---|---|
 ${rss.join("\n")}
 `;
 }

@@ -19,6 +19,7 @@ import {
   pushMonolithic,
   timed,
 } from "./clients.ts";
+import { benchDisk, settle } from "./disk.ts";
 import { hey } from "./load.ts";
 import { type ScenarioResult, writeReport } from "./report.ts";
 import { seedImage } from "./seed.ts";
@@ -67,7 +68,10 @@ async function alternate(
   console.log(`• ${name}`);
   const samples: Record<TargetName, number[]> = { skiff: [], distribution: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const target of targetNames) samples[target].push(await measure(target, round));
+    for (const target of targetNames) {
+      await settle();
+      samples[target].push(await measure(target, round));
+    }
   }
   results.push({
     name,
@@ -436,10 +440,11 @@ async function withPair(
 async function main(): Promise<void> {
   await ensureTools();
   const work = await tempDir("skiff-bench-");
+  const disk = await benchDisk(work.path);
   const started = performance.now();
   try {
     const binary = await buildBinary();
-    await withPair(binary, work.path, "inmemory cache", { cache: "inmemory" }, async (pair) => {
+    await withPair(binary, disk.path, "inmemory cache", { cache: "inmemory" }, async (pair) => {
       await loadScenarios(pair, "inmemory cache");
       await transferScenarios(pair, work.path);
     });
@@ -448,7 +453,7 @@ async function main(): Promise<void> {
       try {
         await withPair(
           binary,
-          work.path,
+          disk.path,
           "redis cache",
           { cache: "redis", redisPort: redis.port },
           (pair) => loadScenarios(pair, "redis cache"),
@@ -457,15 +462,17 @@ async function main(): Promise<void> {
         redis.stop();
       }
     }
-    await mirrorScenarios(binary, work.path);
+    await mirrorScenarios(binary, disk.path);
     await s3Scenarios(binary, work.path);
   } finally {
+    await disk.release();
     await work.cleanup();
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform}/${process.arch}, Bun ${Bun.version}`;
   await writeReport(
     {
       machine,
+      storage: disk.description,
       date: new Date().toISOString(),
       rounds,
       seconds,
