@@ -81,25 +81,37 @@ export async function timed<T>(work: () => Promise<T>): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-/** Runs curl and returns the response headers it printed, failing on an unexpected status. */
-async function curl(args: string[], expected: number): Promise<Headers> {
+/** What curl printed: the response headers, and the time the exchange took by curl's clock. */
+interface CurlResult {
+  readonly headers: Headers;
+  readonly seconds: number;
+}
+
+/**
+ * Runs curl, failing on an unexpected status. Bodies are streamed from their file
+ * (`--upload-file`), and the time is curl's own, from connecting to the last response byte:
+ * neither process start-up nor reading a file into memory counts against the server.
+ */
+async function curl(args: string[], expected: number): Promise<CurlResult> {
   // No "Expect: 100-continue": its interim answer would be read as the status.
-  const child = Bun.spawn(["curl", "-s", "-H", "Expect:", "-D", "-", "-o", "/dev/null", ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const child = Bun.spawn(
+    ["curl", "-s", "-H", "Expect:", "-D", "-", "-o", "/dev/null", "-w", "\n%{time_total}", ...args],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   const output = await new Response(child.stdout).text();
   if ((await child.exited) !== 0)
     throw new Error(`curl failed: ${await new Response(child.stderr).text()}`);
-  const [status, ...lines] = output.trim().split(/\r?\n/);
+  const lines = output.trim().split(/\r?\n/);
+  const seconds = Number(lines.pop());
+  const [status, ...headerLines] = lines;
   const code = Number(status?.split(" ")[1]);
   if (code !== expected) throw new Error(`curl ${args.join(" ")}: ${status}`);
   const headers = new Headers();
-  for (const line of lines) {
+  for (const line of headerLines) {
     const colon = line.indexOf(":");
     if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
   }
-  return headers;
+  return { headers, seconds };
 }
 
 function withDigest(location: URL, digest: string): string {
@@ -107,40 +119,45 @@ function withDigest(location: URL, digest: string): string {
   return location.toString();
 }
 
-/** Monolithic push with curl sending a file: POST, then PUT with the whole body. */
+/** Monolithic push: POST, then PUT with the whole body streamed by curl. Returns seconds. */
 export async function curlPushMonolithic(
   url: string,
   name: string,
   file: string,
   digest: string,
-): Promise<void> {
+): Promise<number> {
+  const start = performance.now();
   const location = await startUpload(url, name);
-  await curl(
+  const started = (performance.now() - start) / 1000;
+  const put = await curl(
     [
       "-X",
       "PUT",
       "-H",
       "Content-Type: application/octet-stream",
-      "--data-binary",
-      `@${file}`,
+      "--upload-file",
+      file,
       withDigest(location, digest),
     ],
     201,
   );
+  return started + put.seconds;
 }
 
-/** Chunked push with curl: POST, one PATCH per chunk file with its Content-Range, then PUT. */
+/** Chunked push: POST, one PATCH per chunk file with its Content-Range, then PUT. Returns seconds. */
 export async function curlPushChunked(
   url: string,
   name: string,
   chunks: { file: string; size: number }[],
   digest: string,
-): Promise<void> {
+): Promise<number> {
+  const start = performance.now();
   let location = await startUpload(url, name);
+  let seconds = (performance.now() - start) / 1000;
   let offset = 0;
   for (const chunk of chunks) {
     const range = `${offset}-${offset + chunk.size - 1}`;
-    const headers = await curl(
+    const patch = await curl(
       [
         "-X",
         "PATCH",
@@ -148,14 +165,16 @@ export async function curlPushChunked(
         `Content-Range: ${range}`,
         "-H",
         "Content-Type: application/octet-stream",
-        "--data-binary",
-        `@${chunk.file}`,
+        "--upload-file",
+        chunk.file,
         location.toString(),
       ],
       202,
     );
-    location = new URL(headers.get("location") ?? "", url);
+    location = new URL(patch.headers.get("location") ?? "", url);
+    seconds += patch.seconds;
     offset += chunk.size;
   }
-  await curl(["-X", "PUT", withDigest(location, digest)], 201);
+  const put = await curl(["-X", "PUT", withDigest(location, digest)], 201);
+  return seconds + put.seconds;
 }

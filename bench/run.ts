@@ -155,9 +155,7 @@ async function transferScenarios(pair: Pair, work: string): Promise<void> {
     );
     await alternate("push 256 MiB monolithic (curl)", "MiB/s", true, async (target, round) => {
       const { file, digest } = files[round % files.length] as { file: string; digest: string };
-      return mbps(
-        await timed(() => curlPushMonolithic(pair[target].url, `mono/r${round}`, file, digest)),
-      );
+      return mbps(await curlPushMonolithic(pair[target].url, `mono/r${round}`, file, digest));
     });
   }
   if (wanted("push 256 MiB chunked")) {
@@ -188,9 +186,7 @@ async function transferScenarios(pair: Pair, work: string): Promise<void> {
           chunks: { file: string; size: number }[];
           digest: string;
         };
-        return mbps(
-          await timed(() => curlPushChunked(pair[target].url, `chunked/r${round}`, chunks, digest)),
-        );
+        return mbps(await curlPushChunked(pair[target].url, `chunked/r${round}`, chunks, digest));
       },
     );
   }
@@ -256,11 +252,7 @@ async function s3Scenarios(binary: string, work: string): Promise<void> {
     const pull: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const { file, digest } = files[round % files.length] as { file: string; digest: string };
-      push.push(
-        size /
-          mib /
-          (await timed(() => curlPushMonolithic(skiff.url, `s3/r${round}`, file, digest))),
-      );
+      push.push(size / mib / (await curlPushMonolithic(skiff.url, `s3/r${round}`, file, digest)));
       pull.push(await curlPull(skiff.url, `s3/r${round}`, digest));
     }
     const note = "s3rver; Distribution's s3 driver fails against it";
