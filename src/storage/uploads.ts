@@ -154,20 +154,25 @@ export class UploadSessions implements UploadStore {
     stored: Promise<boolean>,
   ): Promise<number> {
     if (body === null && (await stored)) return offset;
-    return this.write(id, offset, body, async () => !(await stored));
+    return this.write(
+      id,
+      offset,
+      body,
+      stored.then((already) => !already),
+    );
   }
 
   /**
    * Streams a body onto the upload, feeding the hash state while it is in step with the data.
-   * Chunks are only flushed; `durable` says when the data must also be synced (at commit).
+   * Chunks are only flushed; `sync`, given at commit, says whether the data must be synced.
    */
   private async write(
     id: string,
     offset: number,
     body: ReadableStream<Uint8Array> | null,
-    durable?: () => Promise<boolean>,
+    sync?: Promise<boolean>,
   ): Promise<number> {
-    if (!body && !durable) return offset;
+    if (!body && !sync) return offset;
     const key = this.key(id);
     const state = this.options.hashStates.get(key);
     const hasher = state && state.offset === offset ? state.hasher : undefined;
@@ -183,7 +188,7 @@ export class UploadSessions implements UploadStore {
           await writer.write(chunk);
         }
       }
-      if (durable && (await durable())) await writer.commit();
+      if (await sync) await writer.commit();
       else await writer.flush();
     } catch (err) {
       this.options.hashStates.delete(key);
