@@ -13,20 +13,6 @@ import type { HashStates, KeyedMutex } from "./hashstates.ts";
 import type { LinkedBlobStore } from "./linkedblobstore.ts";
 import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "./paths.ts";
 
-async function writeUnsynced(
-  driver: StorageDriver,
-  path: string,
-  content: Uint8Array,
-): Promise<void> {
-  const writer = await driver.writer(path, false);
-  try {
-    if (content.byteLength > 0) await writer.write(content);
-    await writer.flush();
-  } finally {
-    await writer.close();
-  }
-}
-
 const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface UploadSessionsOptions {
@@ -52,11 +38,9 @@ export class UploadSessions implements UploadStore {
     const { driver, repository } = this.options;
     // Session files need no sync: a crash loses an unfinished upload either way, and the
     // purger removes sessions by their `startedat`. The data file appears with the first bytes.
-    await writeUnsynced(
-      driver,
-      uploadStartedAtPath(repository, id),
-      new TextEncoder().encode(startedAt.toISOString()),
-    );
+    await driver.putContent(uploadStartedAtPath(repository, id), startedAt.toISOString(), {
+      durable: false,
+    });
     this.options.hashStates.start(this.key(id));
     return { id, size: 0, startedAt };
   }

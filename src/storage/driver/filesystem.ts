@@ -17,17 +17,26 @@
  *   writer.
  * - A rename that a power cut loses leaves the previous state (no file, or the older one), which
  *   the registry already reads as "not pushed yet"; syncing every directory would not buy more.
+ *
+ * Threads. Calls that only touch the kernel's caches (stat, open, close, mkdir, rename, small
+ * writes of metadata files) run inline on the event loop, as nginx makes them: on a local disk
+ * each takes microseconds, less than the hop to a pool thread and back, and the pool (sized to
+ * the cores) stays free for the calls that wait on the device or move many bytes: fdatasync,
+ * blob data written and read, recursive deletes and directory listings.
  */
 import {
-  close,
   closeSync,
   fdatasync,
-  fstat,
-  open as openDescriptor,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
   type Stats,
+  statSync,
   write,
+  writeSync,
 } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -97,7 +106,7 @@ export class FilesystemDriver implements StorageDriver {
     try {
       const sync = options?.durable ?? true;
       await creatingParents(full, () => writeNew(temporary, content, sync));
-      await rename(temporary, full);
+      renameSync(temporary, full);
     } catch (err) {
       await rm(temporary, { force: true }).catch(() => undefined);
       throw translate(err, path);
@@ -107,11 +116,14 @@ export class FilesystemDriver implements StorageDriver {
   /** Streams from a descriptor opened up front: a later delete or move cannot break the read. */
   async reader(path: string, offset = 0): Promise<ReadableStream<Uint8Array>> {
     const full = this.fullPath(path);
-    const file = await this.open(full, "r").catch((err) => {
-      throw translate(err, path);
-    });
+    let file: Descriptor;
     try {
-      const info = await fstatAsync(file.fd);
+      file = this.open(full, "r");
+    } catch (err) {
+      throw translate(err, path);
+    }
+    try {
+      const info = fstatSync(file.fd);
       if (info.isDirectory()) throw new PathNotFoundError(path, driverName);
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > info.size)
         throw new InvalidOffsetError(path, offset, driverName);
@@ -127,7 +139,7 @@ export class FilesystemDriver implements StorageDriver {
     let file: Descriptor | undefined;
     try {
       file = await this.openCreatingParents(full, append ? "a" : "w");
-      const opened = await fstatAsync(file.fd);
+      const opened = fstatSync(file.fd);
       const removeOwnFile = () => removeIfSameFile(full, opened);
       return new ThreadPoolWriter(file, opened.size, removeOwnFile);
     } catch (err) {
@@ -139,7 +151,7 @@ export class FilesystemDriver implements StorageDriver {
   async stat(path: string): Promise<FileInfo> {
     const full = this.fullPath(path);
     try {
-      return fileInfo(path, await stat(full));
+      return fileInfo(path, statSync(full));
     } catch (err) {
       throw translate(err, path);
     }
@@ -170,18 +182,18 @@ export class FilesystemDriver implements StorageDriver {
     const dest = this.filePath(destPath);
     // Usually the source exists and the target's folder too: one rename does it.
     try {
-      return await rename(source, dest);
+      return renameSync(source, dest);
     } catch (err) {
       if (errorCode(err) !== "ENOENT") throw translate(err, sourcePath);
     }
     await this.stat(sourcePath);
     try {
-      await mkdir(dirname(dest), { recursive: true });
+      mkdirSync(dirname(dest), { recursive: true });
     } catch (err) {
       throw translate(err, destPath);
     }
     try {
-      await rename(source, dest);
+      renameSync(source, dest);
     } catch (err) {
       throw translate(err, sourcePath);
     }
@@ -216,8 +228,8 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  private async open(full: string, flags: "r" | "a" | "w"): Promise<Descriptor> {
-    return new Descriptor(await openAsync(full, flags), this.dropped);
+  private open(full: string, flags: "r" | "a" | "w"): Descriptor {
+    return new Descriptor(openSync(full, flags), this.dropped);
   }
 
   private openCreatingParents(full: string, flags: "a" | "w"): Promise<Descriptor> {
@@ -232,10 +244,7 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
-const openAsync = promisify(openDescriptor);
-const fstatAsync = promisify(fstat);
 const fdatasyncAsync = promisify(fdatasync);
-const closeAsync = promisify(close);
 const writeAsync = promisify(write);
 
 /** Writes all of `bytes` at the descriptor's position (the end, for an append). */
@@ -264,7 +273,12 @@ class Descriptor {
   close(): Promise<void> {
     if (!this.closing) {
       this.dropped.unregister(this);
-      this.closing = closeAsync(this.fd);
+      try {
+        closeSync(this.fd);
+        this.closing = Promise.resolve();
+      } catch (err) {
+        this.closing = Promise.reject(err);
+      }
     }
     return this.closing;
   }
@@ -274,13 +288,13 @@ class Descriptor {
  * Runs a step that creates `full`. Parent folders usually exist already, so the step is tried
  * first and they are made only when it fails for want of them.
  */
-async function creatingParents<T>(full: string, create: () => Promise<T>): Promise<T> {
+async function creatingParents<T>(full: string, create: () => T | Promise<T>): Promise<T> {
   try {
     return await create();
   } catch (err) {
     if (errorCode(err) !== "ENOENT") throw err;
   }
-  await mkdir(dirname(full), { recursive: true });
+  mkdirSync(dirname(full), { recursive: true });
   return create();
 }
 
@@ -306,19 +320,30 @@ function fileInfo(path: string, info: Stats): FileInfo {
 const temporarySibling = (full: string): string =>
   join(dirname(full), `.${basename(full)}.tmp-${crypto.randomUUID()}`);
 
+/** A small file written inline; only the sync, which waits on the device, goes to the pool. */
 async function writeNew(file: string, content: Uint8Array | string, sync: boolean): Promise<void> {
-  const handle = await open(file, "wx");
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  const fd = openSync(file, "wx");
   try {
-    await handle.writeFile(content);
-    if (sync) await handle.datasync();
+    let offset = 0;
+    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset);
+    if (sync) await fdatasyncAsync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
+  }
+}
+
+function statOrUndefined(full: string): Stats | undefined {
+  try {
+    return statSync(full);
+  } catch {
+    return undefined;
   }
 }
 
 /** Removes the file a writer opened, not one that `putContent` or `move` put there since. */
 async function removeIfSameFile(full: string, opened: Stats): Promise<void> {
-  const current = await stat(full).catch(() => undefined);
+  const current = statOrUndefined(full);
   if (current?.ino === opened.ino && current.dev === opened.dev) await rm(full, { force: true });
 }
 
