@@ -6,6 +6,7 @@ import { formatConfig } from "./config/redact.ts";
 import type { Config } from "./config/schema.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
+import { ensureThreadPool } from "./threadpool.ts";
 import { commit, version } from "./version.ts";
 
 const usage = `skiff ${version}: a container registry and pull-through mirror
@@ -98,6 +99,7 @@ function checkConfig(path: string): number {
 }
 
 async function serve(path: string | undefined): Promise<number> {
+  ensureThreadPool();
   const pending: string[] = [];
   let config: Config;
   try {

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { defaultThreadPoolSize } from "../src/threadpool.ts";
 import { freePort, tempDir } from "./support/process.ts";
 
 const cli = join(import.meta.dir, "../src/cli.ts");
@@ -51,30 +54,48 @@ describe("skiff CLI", () => {
   });
 
   test("serve drains on SIGTERM and exits 0", async () => {
-    const dir = await tempDir();
-    const port = await freePort();
-    const child = Bun.spawn([process.execPath, cli, "serve"], {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: {
-        ...process.env,
-        REGISTRY_STORAGE: "inmemory",
-        REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
-      },
-    });
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`http://127.0.0.1:${port}/v2/`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await Bun.sleep(50);
-    }
-    expect((await fetch(`http://127.0.0.1:${port}/v2/`)).status).toBe(200);
-    child.kill("SIGTERM");
-    expect(await child.exited).toBe(0);
-    await dir.cleanup();
+    const server = await serveInMemory();
+    server.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
   });
+
+  // The restart is an exec: the same pid, now with the variable in its environment.
+  test.skipIf(!existsSync("/proc/self/environ"))(
+    "serve gives itself a larger thread pool, unless the operator chose a size",
+    async () => {
+      const { UV_THREADPOOL_SIZE: _, ...inherited } = process.env;
+      for (const [env, expected] of [
+        [inherited, `UV_THREADPOOL_SIZE=${defaultThreadPoolSize}`],
+        [{ ...inherited, UV_THREADPOOL_SIZE: "3" }, "UV_THREADPOOL_SIZE=3"],
+      ] as const) {
+        const server = await serveInMemory(env);
+        const environ = readFileSync(`/proc/${server.pid}/environ`, "utf8").split("\0");
+        expect(environ).toContain(expected);
+        server.kill("SIGTERM");
+        expect(await server.exited).toBe(0);
+      }
+    },
+  );
 });
+
+/** `skiff serve` on in-memory storage, once its /v2/ answers. */
+async function serveInMemory(
+  env: Record<string, string | undefined> = process.env,
+): Promise<Subprocess> {
+  const port = await freePort();
+  const spawned = Bun.spawn([process.execPath, cli, "serve"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...env, REGISTRY_STORAGE: "inmemory", REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` },
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await Bun.sleep(50);
+  }
+  expect((await fetch(`http://127.0.0.1:${port}/v2/`)).status).toBe(200);
+  return spawned;
+}
