@@ -26,7 +26,7 @@ import { seedImage } from "./seed.ts";
 import { summarize } from "./stats.ts";
 import { startTarget, type TargetName, targetNames } from "./targets.ts";
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = 50;
 const only = process.env.BENCH_ONLY?.split(",");
