@@ -57,6 +57,8 @@ import {
 const driverName = "filesystem";
 /** Lets a writer coalesce small chunks into fewer write(2) calls; bounds memory per upload. */
 const writeBufferBytes = 256 * 1024;
+/** Writes up to this size go straight to the page cache from the event loop. */
+const inlineWriteBytes = 64 * 1024;
 const temporaryPattern = /^\..+\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Errors that mean "nothing there": a missing entry, or a file where a directory should be. */
 const missingCodes = ["ENOENT", "ENOTDIR"];
@@ -250,6 +252,11 @@ const writeAsync = promisify(write);
 /** Writes all of `bytes` at the descriptor's position (the end, for an append). */
 async function writeFully(fd: number, bytes: Uint8Array): Promise<void> {
   let offset = 0;
+  // A few pages are copied to the page cache faster than a pool thread wakes up.
+  if (bytes.byteLength <= inlineWriteBytes) {
+    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset);
+    return;
+  }
   while (offset < bytes.byteLength) {
     const { bytesWritten } = await writeAsync(fd, bytes, offset, bytes.byteLength - offset, null);
     offset += bytesWritten;
