@@ -1,4 +1,5 @@
-import type { RegistryError } from "../registry/errors.ts";
+import { type RegistryError, registryError } from "../registry/errors.ts";
+import type { UploadBody } from "../registry/interfaces.ts";
 
 /** Reads a small request body whole, refusing it as soon as it grows past `limit` bytes. */
 export async function readLimited(
@@ -17,4 +18,21 @@ export async function readLimited(
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
+}
+
+/** Upload bodies up to this size are read whole: one buffer costs less than a stream. */
+export const wholeUploadBodyBytes = 64 * 1024;
+
+/**
+ * An upload request's bytes: read whole when the client declared a small length, streamed
+ * otherwise, so memory per request stays bounded either way.
+ */
+export async function uploadBody(request: Request): Promise<UploadBody> {
+  const declared = request.headers.get("content-length");
+  if (declared === null || Number(declared) > wholeUploadBodyBytes) return request.body;
+  try {
+    return await request.bytes();
+  } catch (err) {
+    throw registryError("BLOB_UPLOAD_INVALID", `upload interrupted: ${(err as Error).message}`);
+  }
 }

@@ -2,6 +2,7 @@ import { type Digest, parseDigest } from "../registry/digest.ts";
 import { isRegistryError, registryError } from "../registry/errors.ts";
 import type { Repository } from "../registry/interfaces.ts";
 import { parseRepositoryName } from "../registry/names.ts";
+import { uploadBody } from "./body.ts";
 import { type HandlerContext, noBody } from "./context.ts";
 import { parseContentRange } from "./ranges.ts";
 
@@ -21,7 +22,9 @@ export async function handleUploadStart(ctx: HandlerContext, name: string): Prom
     return commitResponse(
       ctx,
       repository,
-      await repository.uploads.commit(upload.id, digest, ctx.request.body).then((d) => d.digest),
+      await repository.uploads
+        .commit(upload.id, digest, await uploadBody(ctx.request))
+        .then((d) => d.digest),
     );
   return uploadResponse(ctx, repository.name, upload.id, 0, 202);
 }
@@ -60,12 +63,12 @@ export async function handleUpload(
         ctx.request.headers.get("content-range"),
         ctx.request.headers.get("content-length"),
       );
-      const size = await repository.uploads.append(id, ctx.request.body, offset);
+      const size = await repository.uploads.append(id, await uploadBody(ctx.request), offset);
       return uploadResponse(ctx, repository.name, id, size, 202);
     }
     case "PUT": {
       const digest = parseDigest(ctx.query.get("digest"));
-      const committed = await repository.uploads.commit(id, digest, ctx.request.body);
+      const committed = await repository.uploads.commit(id, digest, await uploadBody(ctx.request));
       return commitResponse(ctx, repository, committed.digest);
     }
     default: {

@@ -57,6 +57,12 @@ export interface UploadStatus {
   readonly startedAt: Date;
 }
 
+/**
+ * The bytes of one upload request: a stream, or for a small body that arrived whole, its bytes
+ * (cheaper than a stream for the many small blobs of an image push).
+ */
+export type UploadBody = ReadableStream<Uint8Array> | Uint8Array | null;
+
 /** Resumable upload sessions of one repository. */
 export interface UploadStore {
   start(): Promise<UploadStatus>;
@@ -66,17 +72,9 @@ export interface UploadStore {
    * the current size (RANGE_INVALID otherwise), so out-of-order chunks are refused.
    * Resolves to the upload's new size.
    */
-  append(
-    id: string,
-    body: ReadableStream<Uint8Array> | null,
-    expectedOffset?: number,
-  ): Promise<number>;
+  append(id: string, body: UploadBody, expectedOffset?: number): Promise<number>;
   /** Verifies the digest and makes the blob visible; on mismatch nothing becomes visible. */
-  commit(
-    id: string,
-    digest: Digest,
-    finalChunk?: ReadableStream<Uint8Array> | null,
-  ): Promise<Descriptor>;
+  commit(id: string, digest: Digest, finalChunk?: UploadBody): Promise<Descriptor>;
   cancel(id: string): Promise<void>;
 }
 

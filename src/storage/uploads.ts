@@ -6,12 +6,18 @@ import {
   hasherDigest,
 } from "../registry/digest.ts";
 import { isRegistryError, registryError } from "../registry/errors.ts";
-import type { UploadStatus, UploadStore } from "../registry/interfaces.ts";
+import type { UploadBody, UploadStatus, UploadStore } from "../registry/interfaces.ts";
 import type { GlobalBlobStore } from "./blobstore.ts";
 import { isPathNotFound, type StorageDriver } from "./driver/driver.ts";
 import type { HashStates, KeyedMutex } from "./hashstates.ts";
 import type { LinkedBlobStore } from "./linkedblobstore.ts";
 import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "./paths.ts";
+
+/** A whole body is one chunk; a stream is read as it comes. */
+function chunksOf(body: UploadBody): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+  if (body === null) return [];
+  return body instanceof Uint8Array ? [body] : body;
+}
 
 const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -54,11 +60,7 @@ export class UploadSessions implements UploadStore {
     return { id, size, startedAt };
   }
 
-  append(
-    id: string,
-    body: ReadableStream<Uint8Array> | null,
-    expectedOffset?: number,
-  ): Promise<number> {
+  append(id: string, body: UploadBody, expectedOffset?: number): Promise<number> {
     this.checkId(id);
     return this.options.locks.run(this.key(id), async () => {
       const size = await this.size(id);
@@ -74,11 +76,7 @@ export class UploadSessions implements UploadStore {
     });
   }
 
-  commit(
-    id: string,
-    digest: Digest,
-    finalChunk?: ReadableStream<Uint8Array> | null,
-  ): Promise<Descriptor> {
+  commit(id: string, digest: Digest, finalChunk?: UploadBody): Promise<Descriptor> {
     this.checkId(id);
     return this.options.locks.run(this.key(id), async () => {
       // Known before the last bytes arrive: a blob stored already needs no sync and no move.
@@ -134,7 +132,7 @@ export class UploadSessions implements UploadStore {
   private async writeFinal(
     id: string,
     offset: number,
-    body: ReadableStream<Uint8Array> | null,
+    body: UploadBody,
     stored: Promise<boolean>,
   ): Promise<number> {
     if (body === null && (await stored)) return offset;
@@ -153,7 +151,7 @@ export class UploadSessions implements UploadStore {
   private async write(
     id: string,
     offset: number,
-    body: ReadableStream<Uint8Array> | null,
+    body: UploadBody,
     sync?: Promise<boolean>,
   ): Promise<number> {
     if (!body && !sync) return offset;
@@ -166,11 +164,9 @@ export class UploadSessions implements UploadStore {
       true,
     );
     try {
-      if (body) {
-        for await (const chunk of body) {
-          hasher?.update(chunk);
-          await writer.write(chunk);
-        }
+      for await (const chunk of chunksOf(body)) {
+        hasher?.update(chunk);
+        await writer.write(chunk);
       }
       if (await sync) await writer.commit();
       else await writer.flush();
