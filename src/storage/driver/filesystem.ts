@@ -7,9 +7,11 @@
  * - `putContent` writes a uniquely named hidden sibling, syncs it and renames it over the final
  *   path. A crash or a power cut leaves the old content or the new at the final path, never a
  *   prefix or an empty file: without the sync, ext4 and XFS may persist the rename before the
- *   data. A put with `durable: false` skips the sync; the linked blob store uses it for links,
- *   whose content is implied by their path and checked on read, so an empty file left by a
- *   power cut reads as "not linked" (the same as a lost rename). A synced put waits for a
+ *   data. A put with `durable: false` skips the sync, and into a folder it has just created it
+ *   writes the file in place (nothing to replace, no reader yet). The linked blob store uses it
+ *   for links, whose content is implied by their path and checked on read, so an empty or torn
+ *   file left by a crash reads as "not linked" (the same as a lost rename); the upload sessions
+ *   use it for `startedat`, which the purger reads leniently. A synced put waits for a
  *   journal commit, which on a busy ext4 costs more than all the rest of a small push.
  * - `FileWriter.commit` syncs. Data is moved to its final place in `blobs/` only after a commit,
  *   so a blob stored at its content address is whole on disk. One sync per commit is amortised
@@ -104,13 +106,34 @@ export class FilesystemDriver implements StorageDriver {
     options?: PutOptions,
   ): Promise<void> {
     const full = this.filePath(path);
+    const sync = options?.durable ?? true;
+    if (!sync && (await this.writtenIntoNewFolder(path, full, content))) return;
     const temporary = temporarySibling(full);
     try {
-      const sync = options?.durable ?? true;
       await creatingParents(full, () => writeNew(temporary, content, sync));
       renameSync(temporary, full);
     } catch (err) {
       await rm(temporary, { force: true }).catch(() => undefined);
+      throw translate(err, path);
+    }
+  }
+
+  /**
+   * A file whose folder this call creates has no old content to keep and no reader yet, so it
+   * is written in place, without a temporary file and a rename. False when the folder was there
+   * already (or another writer got in first): the caller replaces the file atomically.
+   */
+  private async writtenIntoNewFolder(
+    path: string,
+    full: string,
+    content: Uint8Array | string,
+  ): Promise<boolean> {
+    try {
+      if (mkdirSync(dirname(full), { recursive: true }) === undefined) return false;
+      await writeNew(full, content, false);
+      return true;
+    } catch (err) {
+      if (errorCode(err) === "EEXIST") return false;
       throw translate(err, path);
     }
   }

@@ -87,6 +87,13 @@ describe("filesystem driver on disk", () => {
     expect(await readdir(join(root, "dir"))).toEqual(["file"]);
   });
 
+  test("puts that need not be durable, racing into a new folder, leave one whole file", async () => {
+    const values = Array.from({ length: 20 }, (_, i) => `value ${i}`);
+    await Promise.all(values.map((v) => driver.putContent("/new/file", v, { durable: false })));
+    expect(await readdir(join(root, "new"))).toEqual(["file"]);
+    expect(values).toContain(new TextDecoder().decode(await driver.getContent("/new/file")));
+  });
+
   test("a failed put leaves no temporary file and the old entry in place", async () => {
     await driver.putContent("/dir/taken/child", "x");
     await expect(driver.putContent("/dir/taken", "over a directory")).rejects.toThrow();

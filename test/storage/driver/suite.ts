@@ -88,6 +88,19 @@ export function driverSuite(
         expect(decode(await driver.getContent("/f"))).toBe("second");
       });
 
+      test("a put that need not be durable stores the same, in new folders and over old files", async () => {
+        const quick = { durable: false };
+        await driver.putContent("/fresh/folder/file", "first, longer value", quick);
+        expect(decode(await driver.getContent("/fresh/folder/file"))).toBe("first, longer value");
+        await driver.putContent("/fresh/folder/file", "second", quick);
+        await driver.putContent("/fresh/folder/other", new Uint8Array(0), quick);
+        expect(decode(await driver.getContent("/fresh/folder/file"))).toBe("second");
+        expect(await driver.list("/fresh/folder")).toEqual([
+          "/fresh/folder/file",
+          "/fresh/folder/other",
+        ]);
+      });
+
       test("creates parent directories as needed", async () => {
         await driver.putContent("/deep/er/still/file", "x");
         expect((await driver.stat("/deep/er")).isDir).toBe(true);
