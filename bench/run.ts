@@ -19,7 +19,7 @@ import {
   pushMonolithic,
   timed,
 } from "./clients.ts";
-import { benchDisk, settle } from "./disk.ts";
+import { benchDisks, settle } from "./disk.ts";
 import { hey } from "./load.ts";
 import { type ScenarioResult, writeReport } from "./report.ts";
 import { seedImage } from "./seed.ts";
@@ -197,6 +197,10 @@ async function transferScenarios(pair: Pair, work: string): Promise<void> {
   await alternate("pull 256 MiB (curl)", "MiB/s", true, (target) =>
     curlPull(pair[target].url, "pull/blob", pullDigest),
   );
+}
+
+/** Small pushes, on the disk for small files (see `benchDisks`). */
+async function smallPushScenario(pair: Pair): Promise<void> {
   await alternate(
     "1000 pushes of 4 KiB blobs, 16 clients",
     "pushes/s",
@@ -432,20 +436,34 @@ async function withPair(
 async function main(): Promise<void> {
   await ensureTools();
   const work = await tempDir("skiff-bench-");
-  const disk = await benchDisk(work.path);
+  const disks = await benchDisks(work.path);
   const started = performance.now();
   try {
     const binary = await buildBinary();
-    await withPair(binary, disk.path, "inmemory cache", { cache: "inmemory" }, async (pair) => {
-      await loadScenarios(pair, "inmemory cache");
-      await transferScenarios(pair, work.path);
-    });
+    await withPair(
+      binary,
+      disks.transfers.path,
+      "inmemory cache",
+      { cache: "inmemory" },
+      async (pair) => {
+        await loadScenarios(pair, "inmemory cache");
+        await transferScenarios(pair, work.path);
+      },
+    );
+    if (wanted("4 kib"))
+      await withPair(
+        binary,
+        disks.smallFiles.path,
+        "small pushes",
+        { cache: "inmemory" },
+        smallPushScenario,
+      );
     if (wanted("redis")) {
       const redis = await startRedis();
       try {
         await withPair(
           binary,
-          disk.path,
+          disks.transfers.path,
           "redis cache",
           { cache: "redis", redisPort: redis.port },
           (pair) => loadScenarios(pair, "redis cache"),
@@ -454,17 +472,17 @@ async function main(): Promise<void> {
         redis.stop();
       }
     }
-    await mirrorScenarios(binary, disk.path);
+    await mirrorScenarios(binary, disks.transfers.path);
     await s3Scenarios(binary, work.path);
   } finally {
-    await disk.release();
+    await disks.release();
     await work.cleanup();
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform}/${process.arch}, Bun ${Bun.version}`;
   await writeReport(
     {
       machine,
-      storage: disk.description,
+      storage: disks.description,
       date: new Date().toISOString(),
       rounds,
       seconds,
