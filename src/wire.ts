@@ -154,6 +154,8 @@ export function buildRegistry(
       purger?.start();
     },
     close: async () => {
+      // Blobs that clients already received are stored before the schedule stops.
+      await mirror?.fetcher.settled();
       purger?.stop();
       health.stop();
       mirror?.scheduler.stop();

@@ -32,7 +32,8 @@ export interface StreamingBlob {
  * staging upload; every client tails that file as it grows, so no client waits for the whole
  * blob and memory stays flat. The last bytes are released only after the digest verifies: a
  * lying upstream can truncate a response, never complete it with wrong bytes. A blob that fails
- * verification is deleted, never linked.
+ * verification is deleted, never linked. A verified blob is synced, moved and linked after its
+ * readers have it all, so a cold pull does not wait for the disk; `settled` waits for that.
  */
 export class BlobFetcher {
   private readonly inflight = new Map<string, InflightBlob>();
@@ -42,6 +43,12 @@ export class BlobFetcher {
     private readonly global: GlobalBlobStore,
     private readonly metrics: FetchMetrics = noMirrorMetrics,
   ) {}
+
+  /** Resolves once every fetch started so far has stored its blob (or failed). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0)
+      await Promise.all([...this.inflight.values()].map((blob) => blob.finished));
+  }
 
   /** The fetch in flight for a digest, if any (its size once known). */
   pending(digest: Digest): InflightBlob | undefined {
@@ -186,12 +193,9 @@ class InflightBlob {
       if (unflushed >= releaseStep) {
         await writer.flush();
         unflushed = 0;
-        this.released = this.written - 1;
-        this.notify();
+        this.release(this.written - 1);
       }
     }
-    await writer.commit();
-    await writer.close();
     const actual = `${digestParts(this.digest).algorithm}:${hasher.digest("hex")}`;
     if (actual !== this.digest || (size !== undefined && this.written !== size)) {
       throw registryError(
@@ -201,6 +205,11 @@ class InflightBlob {
         502,
       );
     }
+    // Verified: readers get the rest now, while the blob is made durable and moved into place.
+    await writer.flush();
+    this.release(this.written, true);
+    await writer.commit();
+    await writer.close();
   }
 
   private async commit(size: number | undefined): Promise<void> {
@@ -217,10 +226,14 @@ class InflightBlob {
     }
     this.committed = true;
     for (const link of this.links) await link(descriptor);
-    this.released = this.written;
-    this.done = true;
-    this.notify();
     await this.removeStaging();
+  }
+
+  /** Lets readers have the bytes before `upTo`; `last` once they are all there and verified. */
+  private release(upTo: number, last = false): void {
+    this.released = upTo;
+    this.done = last;
+    this.notify();
   }
 
   private async fail(err: unknown): Promise<void> {

@@ -24,6 +24,8 @@ export interface Mirror {
   readonly namespace: ProxyNamespace;
   readonly scheduler: TTLScheduler;
   readonly router: UpstreamRouter;
+  /** Upstream fetches; clients may have all their bytes before the blob is stored. */
+  readonly fetcher: BlobFetcher;
 }
 
 export interface MirrorOptions {
@@ -70,5 +72,5 @@ export function createMirror(options: MirrorOptions): Mirror {
     logger: options.logger,
     metrics,
   });
-  return { namespace, scheduler, router };
+  return { namespace, scheduler, router, fetcher };
 }

@@ -67,6 +67,8 @@ describe("skiff warm", () => {
         first.io,
       ),
     ).toBe(0);
+    // The mirror stores a blob just after its client has it all.
+    await server.registry.mirror?.fetcher.settled();
     for (const digest of arm.layers)
       expect((await driver.stat(blobDataPath(digest))).size).toBeGreaterThan(0);
     await expect(driver.stat(blobDataPath(amd.layers[0] as never))).rejects.toThrow();
@@ -80,6 +82,7 @@ describe("skiff warm", () => {
         again.io,
       ),
     ).toBe(0);
+    await server.registry.mirror?.fetcher.settled();
     for (const digest of amd.layers)
       expect((await driver.stat(blobDataPath(digest))).size).toBeGreaterThan(0);
     expect(again.out.join("")).toContain("2 of 2 images warmed");

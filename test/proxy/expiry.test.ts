@@ -41,6 +41,8 @@ describe("TTL expiry of mirrored content", () => {
     expect((await first.request("GET", "/v2/org/app/manifests/v1")).status).toBe(200);
     for (const digest of [image.config, ...image.layers])
       await (await first.request("GET", `/v2/org/app/blobs/${digest}`)).arrayBuffer();
+    // A graceful stop finishes storing (and scheduling) what clients received.
+    await first.registry.close();
     const state = JSON.parse(await Bun.file(`${fs.root}/scheduler-state.json`).text()) as Record<
       string,
       { Key: string; ExpiryData: string; EntryType: number }
@@ -53,7 +55,6 @@ describe("TTL expiry of mirrored content", () => {
     );
     expect(state[`org/app@${image.digest}`]?.EntryType).toBe(1);
     expect(state[`org/app@${image.config}`]?.EntryType).toBe(0);
-    await first.registry.close();
 
     // Restart after the TTL passed: the reloaded schedule expires everything at start.
     clock.advance(hour + 1);
@@ -77,10 +78,13 @@ describe("TTL expiry of mirrored content", () => {
     const clock = fakeClock();
     const mirror = await startMirror([{ prefix: "", url: up.url, ttl: "1h" }], { now: clock.now });
     cleanups.push(() => mirror.registry.close());
+    const stored = () => mirror.registry.mirror?.fetcher.settled();
     await (await mirror.request("GET", `/v2/org/app/blobs/${image.layers[0]}`)).arrayBuffer();
+    await stored();
     clock.advance(30 * 60_000);
     await up.seed("POST", `/v2/org/copy/blobs/uploads/?mount=${image.layers[0]}&from=org/app`);
     await (await mirror.request("GET", `/v2/org/copy/blobs/${image.layers[0]}`)).arrayBuffer();
+    await stored();
     clock.advance(31 * 60_000);
     await mirror.registry.mirror?.scheduler.runDue();
     expect((await mirror.request("HEAD", `/v2/org/copy/blobs/${image.layers[0]}`)).status).toBe(

@@ -131,6 +131,7 @@ describe("single flight", () => {
     );
     expect(bodies).toEqual(Array(20).fill(digest));
     expect(up.count("GET", `/blobs/${digest}`)).toBe(1);
+    await mirror.registry.mirror?.fetcher.settled();
     expect(await fs.driver.stat(blobDataPath(digest))).toMatchObject({ size: content.byteLength });
   });
 
