@@ -50,6 +50,7 @@ test("the mirror reports upstream requests, bytes from upstream and from cache, 
   expect(counts.upstreamBytes).toBe(content.byteLength);
   expect(counts.joins).toBe(2);
   expect(counts.requests).toBeGreaterThanOrEqual(2);
+  await mirror.fetcher.settled();
   await read();
   expect(counts.cacheBytes).toBe(content.byteLength);
 });
