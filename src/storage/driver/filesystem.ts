@@ -59,6 +59,8 @@ import {
 const driverName = "filesystem";
 /** Lets a writer coalesce small chunks into fewer write(2) calls; bounds memory per upload. */
 const writeBufferBytes = 256 * 1024;
+/** How much is written between background syncs of a large upload. */
+const syncBehindBytes = 32 * 1024 * 1024;
 /** Writes up to this size go straight to the page cache from the event loop. */
 const inlineWriteBytes = 64 * 1024;
 const temporaryPattern = /^\..+\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -415,6 +417,11 @@ type WriterState = "open" | "committed" | "closed" | "cancelled";
  * journal commit, and other uploads' syncs start commits all the time. Small chunks are
  * gathered into a buffer; one buffer is written while the next fills, so bytes keep arriving
  * while the disk works, and at most two buffers are held per writer.
+ *
+ * Every `syncBehindBytes` a sync of what is written so far starts in the background, so the
+ * disk works while bytes still arrive and a commit waits only for the tail. Its error is kept
+ * and thrown by `commit` or `close`: a writeback error is reported once per open file, so a
+ * sync that swallowed it would let a later one succeed over lost data.
  */
 class ThreadPoolWriter implements FileWriter {
   private state: WriterState = "open";
@@ -425,6 +432,10 @@ class ThreadPoolWriter implements FileWriter {
   private spare: Uint8Array | undefined;
   /** The write in flight: writes go out one at a time, in order. */
   private inFlight: Promise<void> = Promise.resolve();
+  /** The background sync in flight, the size when it started, and its failure. */
+  private syncing: Promise<void> | undefined;
+  private syncMark: number;
+  private syncError: unknown;
 
   constructor(
     private readonly file: Descriptor,
@@ -432,6 +443,7 @@ class ThreadPoolWriter implements FileWriter {
     private readonly removeFile: () => Promise<void>,
   ) {
     this.written = initialSize;
+    this.syncMark = initialSize;
   }
 
   get size(): number {
@@ -466,6 +478,7 @@ class ThreadPoolWriter implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen("commit");
     await this.drain();
+    await this.syncBehind();
     await fdatasyncAsync(this.file.fd);
     this.state = "committed";
   }
@@ -477,8 +490,11 @@ class ThreadPoolWriter implements FileWriter {
     try {
       if (unwritten) await this.drain();
     } finally {
+      // A sync still queued must not run on a closed descriptor (or one reused since).
+      await this.syncing;
       await this.file.close();
     }
+    if (unwritten) await this.syncBehind();
   }
 
   async cancel(): Promise<void> {
@@ -487,6 +503,7 @@ class ThreadPoolWriter implements FileWriter {
     this.state = "cancelled";
     if (stillOpen) {
       await this.inFlight.catch(() => undefined);
+      await this.syncing;
       await this.file.close();
     }
     await this.removeFile();
@@ -501,6 +518,28 @@ class ThreadPoolWriter implements FileWriter {
     // Handled here so a writer dropped after a failed write is not an unhandled rejection;
     // whoever awaits it next still sees the error.
     this.inFlight.catch(() => undefined);
+    this.startSyncBehind();
+  }
+
+  /** Starts a background sync once enough was written since the last one, if none is running. */
+  private startSyncBehind(): void {
+    if (this.syncing || this.written - this.syncMark < syncBehindBytes) return;
+    this.syncMark = this.written;
+    const fd = this.file.fd;
+    this.syncing = this.inFlight
+      .then(() => fdatasyncAsync(fd))
+      .catch((err) => {
+        this.syncError ??= err;
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
+  }
+
+  /** Waits for the background sync, surfacing its failure. */
+  private async syncBehind(): Promise<void> {
+    await this.syncing;
+    if (this.syncError !== undefined) throw this.syncError;
   }
 
   private async submitBuffer(): Promise<void> {

@@ -94,6 +94,30 @@ describe("filesystem driver on disk", () => {
     expect(values).toContain(new TextDecoder().decode(await driver.getContent("/new/file")));
   });
 
+  // Past the size that starts syncs in the background: they overlap writes, a close, a reopen.
+  test("a large upload written across two writers and committed reads back whole", async () => {
+    const mib = 1024 * 1024;
+    const hasher = new Bun.CryptoHasher("sha256");
+    const writeMiB = async (writer: Awaited<ReturnType<typeof driver.writer>>, from: number) => {
+      for (let i = from; i < from + 40; i++) {
+        const chunk = new Uint8Array(mib).fill(i);
+        hasher.update(chunk);
+        await writer.write(chunk);
+      }
+    };
+    const first = await driver.writer("/big/data", false);
+    await writeMiB(first, 0);
+    await first.close();
+    const second = await driver.writer("/big/data", true);
+    expect(second.size).toBe(40 * mib);
+    await writeMiB(second, 40);
+    await second.commit();
+    await second.close();
+    const stored = await Bun.file(join(root, "big/data")).bytes();
+    expect(stored.byteLength).toBe(80 * mib);
+    expect(new Bun.CryptoHasher("sha256").update(stored).digest("hex")).toBe(hasher.digest("hex"));
+  });
+
   test("a failed put leaves no temporary file and the old entry in place", async () => {
     await driver.putContent("/dir/taken/child", "x");
     await expect(driver.putContent("/dir/taken", "over a directory")).rejects.toThrow();
