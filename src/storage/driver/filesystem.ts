@@ -20,11 +20,12 @@
  * - A rename that a power cut loses leaves the previous state (no file, or the older one), which
  *   the registry already reads as "not pushed yet"; syncing every directory would not buy more.
  *
- * Threads. Calls that only touch the kernel's caches (stat, open, close, mkdir, rename, small
- * writes of metadata files) run inline on the event loop, as nginx makes them: on a local disk
- * each takes microseconds, less than the hop to a pool thread and back, and the pool (sized to
- * the cores) stays free for the calls that wait on the device or move many bytes: fdatasync,
- * blob data written and read, recursive deletes and directory listings.
+ * Threads. Calls that only touch the kernel's caches (stat, open, close, mkdir, rename, writes
+ * of up to 64 KiB) run inline on the event loop, as nginx makes them: on a local disk each takes
+ * microseconds, less than the hop to a pool thread and back, and the pool stays free for the
+ * calls that wait on the device or move many bytes: fdatasync, larger writes and reads of blob
+ * data, recursive deletes and directory listings. (On a network filesystem, where a metadata
+ * call is a round trip, this trade would go the other way.)
  */
 import {
   closeSync,
@@ -276,12 +277,9 @@ const writeAsync = promisify(write);
 
 /** Writes all of `bytes` at the descriptor's position (the end, for an append). */
 async function writeFully(fd: number, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
   // A few pages are copied to the page cache faster than a pool thread wakes up.
-  if (bytes.byteLength <= inlineWriteBytes) {
-    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset);
-    return;
-  }
+  if (bytes.byteLength <= inlineWriteBytes) return writeAllInline(fd, bytes);
+  let offset = 0;
   while (offset < bytes.byteLength) {
     const { bytesWritten } = await writeAsync(fd, bytes, offset, bytes.byteLength - offset, null);
     offset += bytesWritten;
@@ -357,12 +355,16 @@ async function writeNew(file: string, content: Uint8Array | string, sync: boolea
   const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
   const fd = openSync(file, "wx");
   try {
-    let offset = 0;
-    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset);
+    writeAllInline(fd, bytes);
     if (sync) await fdatasyncAsync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+function writeAllInline(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset);
 }
 
 function statOrUndefined(full: string): Stats | undefined {
