@@ -38,7 +38,10 @@ export function threadPoolRelaunch(facts: ProcessFacts): Relaunch | undefined {
 
 type Execve = (file: string, args: string[], env: Record<string, string | undefined>) => never;
 
-/** Replaces this process (same pid, same open descriptors) when the pool should be larger. */
+/**
+ * Replaces this process (same pid, same open descriptors) when the pool should be larger. An
+ * exec that fails leaves the process as it was, serving with the default pool.
+ */
 export function ensureThreadPool(): void {
   const execve = (process as unknown as { execve?: Execve }).execve;
   if (typeof execve !== "function") return;
@@ -49,5 +52,10 @@ export function ensureThreadPool(): void {
     execPath: process.execPath,
     mainPath: Bun.main,
   });
-  if (relaunch) execve.call(process, relaunch.file, relaunch.args, relaunch.env);
+  if (!relaunch) return;
+  try {
+    execve.call(process, relaunch.file, relaunch.args, relaunch.env);
+  } catch {
+    // Only the pool size is lost; the registry works the same.
+  }
 }
