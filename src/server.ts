@@ -14,6 +14,13 @@ export interface RunningServer {
 }
 
 /** Splits Go-style listen addresses: `:5000`, `127.0.0.1:5000`, `[::1]:5000`. */
+/**
+ * Elysia listens with SO_REUSEPORT by default: a second registry started on a busy port would
+ * silently share it, and the kernel would spread one client's requests over both (an upload
+ * started on one is unknown to the other). A busy port is an error, as in Distribution.
+ */
+const exclusivePort = { reusePort: false } as const;
+
 export function parseListenAddress(addr: string): { hostname: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr.trim());
   if (!m) throw new Error(`http.addr: cannot parse listen address ${JSON.stringify(addr)}`);
@@ -28,26 +35,31 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // since the registry works without it.
   if (registry.cache?.redis)
     await waitUntilReady(registry.cache.redis, config.redis?.dialtimeout ?? 1000);
-  const { hostname, port } = parseListenAddress(config.http.addr);
-  const app = registry.app.listen({
-    hostname,
-    port,
-    // Uploads are streamed to storage, so the body size is not bounded by memory.
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: idleTimeoutSeconds(config.http.idletimeout),
-    ...tlsOptions(config),
-  });
-  const server = app.server;
-  if (!server) throw new Error("server did not start");
+  let server: Bun.Server<unknown> | undefined;
+  let debug: Bun.Server<unknown> | undefined;
+  try {
+    server = listenMain(config, registry);
+    debug = startDebugServer(config, registry);
+  } catch (err) {
+    // A port in use: nothing may keep running behind the error.
+    await server?.stop(true);
+    await registry.close();
+    throw err;
+  }
   const url = `${config.http.tls.certificate ? "https" : "http"}://${server.hostname}:${server.port}`;
   logger.info("listening", {
     addr: `${server.hostname}:${server.port}`,
     storage: registry.driver.name,
   });
-  const debug = startDebugServer(config, registry, logger);
+  if (debug)
+    logger.info("debug server listening", {
+      addr: `${debug.hostname}:${debug.port}`,
+      metrics: registry.metrics !== undefined,
+    });
   let stopping: Promise<void> | undefined;
+  const listening = server;
   const shutdown = (): Promise<void> => {
-    stopping ??= drain(server, config.http.draintimeout, logger).then(async () => {
+    stopping ??= drain(listening, config.http.draintimeout, logger).then(async () => {
       await debug?.stop(true);
       await registry.close();
     });
@@ -59,6 +71,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     registry,
     shutdown,
   };
+}
+
+function listenMain(config: Config, registry: Registry): Bun.Server<unknown> {
+  const { hostname, port } = parseListenAddress(config.http.addr);
+  const app = registry.app.listen({
+    hostname,
+    port,
+    ...exclusivePort,
+    // Uploads are streamed to storage, so the body size is not bounded by memory.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: idleTimeoutSeconds(config.http.idletimeout),
+    ...tlsOptions(config),
+  });
+  if (!app.server) throw new Error("server did not start");
+  return app.server;
 }
 
 /** Bun closes connections silent for this long; it takes whole seconds, 1 to 255. */
@@ -80,25 +107,15 @@ function tlsOptions(config: Config): { tls?: { cert: Bun.BunFile; key: Bun.BunFi
   return { tls: { cert: Bun.file(certificate), key: Bun.file(key) } };
 }
 
-function startDebugServer(
-  config: Config,
-  registry: Registry,
-  logger: Logger,
-): Bun.Server<unknown> | undefined {
+function startDebugServer(config: Config, registry: Registry): Bun.Server<unknown> | undefined {
   if (!config.http.debug.addr) return undefined;
   const { hostname, port } = parseListenAddress(config.http.debug.addr);
   const app = createDebugApp({
     health: registry.health,
     metrics: registry.metrics,
     metricsPath: config.http.debug.prometheus.path,
-  }).listen({ hostname, port });
-  const server = app.server;
-  if (server)
-    logger.info("debug server listening", {
-      addr: `${server.hostname}:${server.port}`,
-      metrics: registry.metrics !== undefined,
-    });
-  return server ?? undefined;
+  }).listen({ hostname, port, ...exclusivePort });
+  return app.server ?? undefined;
 }
 
 async function drain(
