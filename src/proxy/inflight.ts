@@ -9,6 +9,8 @@ import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 /** Bytes staged between releases to readers, and read per pull: few syscalls, flat memory. */
 const releaseStep = 1024 * 1024;
 const readStep = 4 * 1024 * 1024;
+/** The newest upstream bytes kept in memory: readers that keep up never read the file back. */
+const recentBytes = 8 * 1024 * 1024;
 
 export type FetchMetrics = Pick<MirrorMetrics, "bytesFromUpstream" | "joined">;
 
@@ -29,8 +31,9 @@ export interface StreamingBlob {
 
 /**
  * One upstream fetch per digest, however many clients ask at once. The fetch writes into a
- * staging upload; every client tails that file as it grows, so no client waits for the whole
- * blob and memory stays flat. The last bytes are released only after the digest verifies: a
+ * staging upload; every client tails that file as it grows (the newest 8 MiB are also kept in
+ * memory, so clients that keep up are served without reading the file back), so no client waits
+ * for the whole blob and memory stays bounded. The last bytes are released only after the digest verifies: a
  * lying upstream can truncate a response, never complete it with wrong bytes. A blob that fails
  * verification is deleted, never linked. A verified blob is synced, moved and linked after its
  * readers have it all, so a cold pull does not wait for the disk; `settled` waits for that.
@@ -80,6 +83,7 @@ class InflightBlob {
   private readonly links: FetchTarget["link"][] = [];
   private readonly id = crypto.randomUUID();
   private written = 0;
+  private readonly recent = new RecentChunks(recentBytes);
   private released = 0;
   private done = false;
   private committed = false;
@@ -121,7 +125,9 @@ class InflightBlob {
         for (;;) {
           if (this.failure) return controller.error(this.failure);
           if (position < this.released) {
-            const chunk = await this.read(position, this.released);
+            const chunk =
+              this.recent.slice(position, this.released) ??
+              (await this.read(position, this.released));
             position += chunk.byteLength;
             controller.enqueue(chunk);
             return;
@@ -187,6 +193,7 @@ class InflightBlob {
         );
       hasher.update(chunk);
       await writer.write(chunk);
+      this.recent.add(this.written, chunk);
       this.written += chunk.byteLength;
       unflushed += chunk.byteLength;
       this.metrics.bytesFromUpstream(chunk.byteLength);
@@ -282,5 +289,34 @@ class InflightBlob {
     return new Promise((resolve) => {
       this.wake = resolve;
     });
+  }
+}
+
+/** The last `limit` bytes of a stream, as the chunks they arrived in, by offset. */
+class RecentChunks {
+  private readonly chunks: { start: number; bytes: Uint8Array }[] = [];
+  private held = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(start: number, bytes: Uint8Array): void {
+    this.chunks.push({ start, bytes });
+    this.held += bytes.byteLength;
+    while (
+      this.chunks.length > 1 &&
+      this.held - (this.chunks[0]?.bytes.byteLength ?? 0) >= this.limit
+    )
+      this.held -= this.chunks.shift()?.bytes.byteLength ?? 0;
+  }
+
+  /** The bytes from `from` up to (not including) `to` in the chunk holding `from`, if still held. */
+  slice(from: number, to: number): Uint8Array | undefined {
+    const first = this.chunks[0];
+    if (!first || from < first.start) return undefined;
+    for (const { start, bytes } of this.chunks) {
+      const end = start + bytes.byteLength;
+      if (from < end) return bytes.subarray(from - start, Math.min(end, to) - start);
+    }
+    return undefined;
   }
 }
