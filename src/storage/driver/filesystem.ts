@@ -169,7 +169,7 @@ export class FilesystemDriver implements StorageDriver {
       file = await this.openCreatingParents(full, append ? "a" : "w");
       const opened = fstatSync(file.fd);
       const removeOwnFile = () => removeIfSameFile(full, opened);
-      return new ThreadPoolWriter(file, opened.size, removeOwnFile);
+      return new ThreadPoolWriter(file, opened.size, removeOwnFile, () => syncInBackground(full));
     } catch (err) {
       await file?.close();
       throw translate(err, path);
@@ -367,6 +367,26 @@ function writeAllInline(fd: number, bytes: Uint8Array): void {
   while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset);
 }
 
+/**
+ * Writes back what a file holds so far, through a descriptor of its own; never fails, since the
+ * writer's own sync reports any error. A file moved or removed meanwhile is synced or skipped.
+ */
+async function syncInBackground(full: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(full, "r");
+  } catch {
+    return;
+  }
+  try {
+    await fdatasyncAsync(fd);
+  } catch {
+    // Reported again to the writer's descriptor, whose sync at commit throws it.
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function statOrUndefined(full: string): Stats | undefined {
   try {
     return statSync(full);
@@ -421,9 +441,10 @@ type WriterState = "open" | "committed" | "closed" | "cancelled";
  * while the disk works, and at most two buffers are held per writer.
  *
  * Every `syncBehindBytes` a sync of what is written so far starts in the background, so the
- * disk works while bytes still arrive and a commit waits only for the tail. Its error is kept
- * and thrown by `commit` or `close`: a writeback error is reported once per open file, so a
- * sync that swallowed it would let a later one succeed over lost data.
+ * disk works while bytes still arrive and a commit waits only for the tail. It syncs through a
+ * descriptor of its own: the kernel reports a writeback error once to each open file, so the
+ * writer's own sync at commit still sees an error the background one met, and nobody (not a
+ * chunk's answer, nor `close`) waits for a background sync.
  */
 class ThreadPoolWriter implements FileWriter {
   private state: WriterState = "open";
@@ -437,12 +458,12 @@ class ThreadPoolWriter implements FileWriter {
   /** The background sync in flight, the size when it started, and its failure. */
   private syncing: Promise<void> | undefined;
   private syncMark: number;
-  private syncError: unknown;
 
   constructor(
     private readonly file: Descriptor,
     initialSize: number,
     private readonly removeFile: () => Promise<void>,
+    private readonly syncFile: () => Promise<void>,
   ) {
     this.written = initialSize;
     this.syncMark = initialSize;
@@ -480,7 +501,6 @@ class ThreadPoolWriter implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen("commit");
     await this.drain();
-    await this.syncBehind();
     await fdatasyncAsync(this.file.fd);
     this.state = "committed";
   }
@@ -492,11 +512,8 @@ class ThreadPoolWriter implements FileWriter {
     try {
       if (unwritten) await this.drain();
     } finally {
-      // A sync still queued must not run on a closed descriptor (or one reused since).
-      await this.syncing;
       await this.file.close();
     }
-    if (unwritten) await this.syncBehind();
   }
 
   async cancel(): Promise<void> {
@@ -505,7 +522,6 @@ class ThreadPoolWriter implements FileWriter {
     this.state = "cancelled";
     if (stillOpen) {
       await this.inFlight.catch(() => undefined);
-      await this.syncing;
       await this.file.close();
     }
     await this.removeFile();
@@ -527,21 +543,11 @@ class ThreadPoolWriter implements FileWriter {
   private startSyncBehind(): void {
     if (this.syncing || this.written - this.syncMark < syncBehindBytes) return;
     this.syncMark = this.written;
-    const fd = this.file.fd;
     this.syncing = this.inFlight
-      .then(() => fdatasyncAsync(fd))
-      .catch((err) => {
-        this.syncError ??= err;
-      })
+      .then(this.syncFile, () => undefined)
       .finally(() => {
         this.syncing = undefined;
       });
-  }
-
-  /** Waits for the background sync, surfacing its failure. */
-  private async syncBehind(): Promise<void> {
-    await this.syncing;
-    if (this.syncError !== undefined) throw this.syncError;
   }
 
   private async submitBuffer(): Promise<void> {
