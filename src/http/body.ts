@@ -24,12 +24,14 @@ export async function readLimited(
 export const wholeUploadBodyBytes = 64 * 1024;
 
 /**
- * An upload request's bytes: read whole when the client declared a small length, streamed
- * otherwise, so memory per request stays bounded either way.
+ * An upload request's bytes: none for a declared length of 0 (a commit after chunks), read
+ * whole when the client declared a small length, streamed otherwise, so memory per request
+ * stays bounded either way.
  */
 export async function uploadBody(request: Request): Promise<UploadBody> {
   const declared = request.headers.get("content-length");
   if (declared === null || Number(declared) > wholeUploadBodyBytes) return request.body;
+  if (Number(declared) === 0) return null;
   try {
     return await request.bytes();
   } catch (err) {

@@ -33,10 +33,11 @@ export interface StreamingBlob {
  * One upstream fetch per digest, however many clients ask at once. The fetch writes into a
  * staging upload; every client tails that file as it grows (the newest 8 MiB are also kept in
  * memory, so clients that keep up are served without reading the file back), so no client waits
- * for the whole blob and memory stays bounded. The last bytes are released only after the digest verifies: a
- * lying upstream can truncate a response, never complete it with wrong bytes. A blob that fails
- * verification is deleted, never linked. A verified blob is synced, moved and linked after its
- * readers have it all, so a cold pull does not wait for the disk; `settled` waits for that.
+ * for the whole blob and memory stays bounded. The last bytes are released only after the
+ * digest verifies: a lying upstream can truncate a response, never complete it with wrong
+ * bytes. A blob that fails verification is deleted, never linked. A verified blob is synced,
+ * moved and linked after its readers have it all, so a cold pull does not wait for the disk;
+ * `settled` waits for that.
  */
 export class BlobFetcher {
   private readonly inflight = new Map<string, InflightBlob>();

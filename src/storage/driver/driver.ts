@@ -33,8 +33,9 @@ export type WalkFn = (info: FileInfo) => WalkResult | Promise<WalkResult>;
 export interface PutOptions {
   /**
    * Whether the content must be on stable storage before it is put in place (default true).
-   * Callers pass false only for content a reader can check against its path, such as a
-   * content-addressed link: after a power cut such a file may be empty, which reads as absent.
+   * Callers pass false only for content whose loss a reader tolerates: a content-addressed link,
+   * checked against its path, or an upload's `startedat`, read leniently by the purger. After a
+   * power cut such a file may be empty or torn, which reads as absent.
    */
   readonly durable?: boolean;
 }

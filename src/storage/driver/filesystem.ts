@@ -435,10 +435,10 @@ function closedAtEnd(
 type WriterState = "open" | "committed" | "closed" | "cancelled";
 
 /**
- * Writes through the thread pool, never on the event loop: a write(2) to ext4 can wait for a
- * journal commit, and other uploads' syncs start commits all the time. Small chunks are
- * gathered into a buffer; one buffer is written while the next fills, so bytes keep arriving
- * while the disk works, and at most two buffers are held per writer.
+ * Writes larger than a few pages go through the thread pool, not the event loop: a write(2) to
+ * ext4 can wait for a journal commit, and other uploads' syncs start commits all the time.
+ * Small chunks are gathered into a buffer; one buffer is written while the next fills, so bytes
+ * keep arriving while the disk works, and at most two buffers are held per writer.
  *
  * Every `syncBehindBytes` a sync of what is written so far starts in the background, so the
  * disk works while bytes still arrive and a commit waits only for the tail. It syncs through a
@@ -455,7 +455,7 @@ class ThreadPoolWriter implements FileWriter {
   private spare: Uint8Array | undefined;
   /** The write in flight: writes go out one at a time, in order. */
   private inFlight: Promise<void> = Promise.resolve();
-  /** The background sync in flight, the size when it started, and its failure. */
+  /** The background sync in flight, and the size when it started. */
   private syncing: Promise<void> | undefined;
   private syncMark: number;
 

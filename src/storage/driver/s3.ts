@@ -146,7 +146,7 @@ export class S3Driver implements RedirectingDriver {
     const key = this.fileKey(path);
     await mkdir(this.staging, { recursive: true });
     const existing = await this.objectStat(key);
-    return StagedWriter.open({
+    return new StagedWriter({
       client: this.client,
       key,
       append,
@@ -314,16 +314,12 @@ class StagedWriter implements FileWriter {
   /** The ETag the key had when we last knew it was ours (to cancel only our own object). */
   private ownEtag?: string;
 
-  private constructor(private readonly options: StagedWriterOptions) {
+  constructor(private readonly options: StagedWriterOptions) {
     const appending = options.append && options.existing !== undefined;
     this.bytes = appending ? (options.existing?.size ?? 0) : 0;
     // A new or truncated object must be written even if no bytes follow.
     this.dirty = !appending;
     this.ownEtag = options.existing?.etag;
-  }
-
-  static open(options: StagedWriterOptions): StagedWriter {
-    return new StagedWriter(options);
   }
 
   get size(): number {
