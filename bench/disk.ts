@@ -1,6 +1,7 @@
 import { mkdir, rm, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { run } from "../test/support/process.ts";
 
 export interface BenchDisk {
   /** Where both registries keep their data (and their config files). */
@@ -19,12 +20,6 @@ export interface BenchDisks {
   /** One line for the report. */
   readonly description: string;
   release(): Promise<void>;
-}
-
-async function run(command: string[]): Promise<void> {
-  const child = Bun.spawn(command, { stdout: "ignore", stderr: "pipe" });
-  if ((await child.exited) !== 0)
-    throw new Error(`${command.join(" ")}: ${(await new Response(child.stderr).text()).trim()}`);
 }
 
 const workFolder = (work: string): BenchDisk => ({
