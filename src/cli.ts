@@ -5,8 +5,8 @@ import { ConfigError, loadConfig } from "./config/load.ts";
 import { formatConfig } from "./config/redact.ts";
 import type { Config } from "./config/schema.ts";
 import { createLogger } from "./log.ts";
+import { ensureRuntimeDefaults } from "./runtimeenv.ts";
 import { startServer } from "./server.ts";
-import { ensureThreadPool } from "./threadpool.ts";
 import { commit, version } from "./version.ts";
 
 const usage = `skiff ${version}: a container registry and pull-through mirror
@@ -99,7 +99,7 @@ function checkConfig(path: string): number {
 }
 
 async function serve(path: string | undefined): Promise<number> {
-  ensureThreadPool();
+  ensureRuntimeDefaults();
   const pending: string[] = [];
   let config: Config;
   try {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { defaultThreadPoolSize } from "../src/threadpool.ts";
+import { runtimeDefaults } from "../src/runtimeenv.ts";
 import { freePort, tempDir } from "./support/process.ts";
 
 const cli = join(import.meta.dir, "../src/cli.ts");
@@ -59,18 +59,24 @@ describe("skiff CLI", () => {
     expect(await server.exited).toBe(0);
   });
 
-  // The restart is an exec: the same pid, now with the variable in its environment.
+  // The restart is an exec: the same pid, now with the defaults in its environment.
   test.skipIf(!existsSync("/proc/self/environ"))(
-    "serve gives itself a larger thread pool, unless the operator chose a size",
+    "serve gives itself the runtime defaults, keeping the operator's own values",
     async () => {
-      const { UV_THREADPOOL_SIZE: _, ...inherited } = process.env;
+      const inherited = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !(name in runtimeDefaults)),
+      );
+      const defaults = Object.entries(runtimeDefaults).map(([name, value]) => `${name}=${value}`);
       for (const [env, expected] of [
-        [inherited, `UV_THREADPOOL_SIZE=${defaultThreadPoolSize}`],
-        [{ ...inherited, UV_THREADPOOL_SIZE: "3" }, "UV_THREADPOOL_SIZE=3"],
+        [inherited, defaults],
+        [
+          { ...inherited, UV_THREADPOOL_SIZE: "3" },
+          ["UV_THREADPOOL_SIZE=3", ...defaults.filter((d) => !d.startsWith("UV_THREADPOOL_SIZE="))],
+        ],
       ] as const) {
         const server = await serveInMemory(env);
         const environ = readFileSync(`/proc/${server.pid}/environ`, "utf8").split("\0");
-        expect(environ).toContain(expected);
+        for (const setting of expected) expect(environ).toContain(setting);
         server.kill("SIGTERM");
         expect(await server.exited).toBe(0);
       }
