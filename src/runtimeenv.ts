@@ -1,7 +1,7 @@
 /**
  * Settings the runtime reads once, at start-up, from the environment. `serve` restarts itself in
  * place, once, with these defaults for any the operator has not set; a value the operator set is
- * kept. Each was measured with `bun run bench` (see bench/RESULTS.md) and its effect is noted.
+ * kept. Each was measured in A/B runs of the compiled binary; bench/RESULTS.md shows them together.
  */
 export const runtimeDefaults: Readonly<Record<string, string>> = {
   // Bun sizes the pool for blocking file calls to the cores (two, on a small VM). A registry's
