@@ -8,9 +8,14 @@ import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 
 /** Bytes staged between releases to readers, and read per pull: few syscalls, flat memory. */
 const releaseStep = 1024 * 1024;
-const readStep = 4 * 1024 * 1024;
-/** The newest upstream bytes kept in memory: readers that keep up never read the file back. */
-const recentBytes = 8 * 1024 * 1024;
+const readStep = 1024 * 1024;
+/**
+ * The newest upstream bytes kept in memory: readers that keep up never read the file back. Kept
+ * small because chunks held this long outlive the heap's young generation and the runtime takes
+ * fresh pages for the ones that follow: a 5 × 32 MiB cold pull took ~40 thousand page faults
+ * with 8 MiB per blob and ~22 thousand with 2 MiB, and finished ~5% sooner.
+ */
+const recentBytes = 2 * 1024 * 1024;
 
 export type FetchMetrics = Pick<MirrorMetrics, "bytesFromUpstream" | "joined">;
 
@@ -31,7 +36,7 @@ export interface StreamingBlob {
 
 /**
  * One upstream fetch per digest, however many clients ask at once. The fetch writes into a
- * staging upload; every client tails that file as it grows (the newest 8 MiB are also kept in
+ * staging upload; every client tails that file as it grows (the newest 2 MiB are also kept in
  * memory, so clients that keep up are served without reading the file back), so no client waits
  * for the whole blob and memory stays bounded. The last bytes are released only after the
  * digest verifies: a lying upstream can truncate a response, never complete it with wrong
