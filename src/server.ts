@@ -13,7 +13,6 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-/** Splits Go-style listen addresses: `:5000`, `127.0.0.1:5000`, `[::1]:5000`. */
 /**
  * Elysia listens with SO_REUSEPORT by default: a second registry started on a busy port would
  * silently share it, and the kernel would spread one client's requests over both (an upload
@@ -21,6 +20,7 @@ export interface RunningServer {
  */
 const exclusivePort = { reusePort: false } as const;
 
+/** Splits Go-style listen addresses: `:5000`, `127.0.0.1:5000`, `[::1]:5000`. */
 export function parseListenAddress(addr: string): { hostname: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr.trim());
   if (!m) throw new Error(`http.addr: cannot parse listen address ${JSON.stringify(addr)}`);
