@@ -29,9 +29,10 @@ export const wholeUploadBodyBytes = 64 * 1024;
  * stays bounded either way.
  */
 export async function uploadBody(request: Request): Promise<UploadBody> {
-  const declared = request.headers.get("content-length");
-  if (declared === null || Number(declared) > wholeUploadBodyBytes) return request.body;
-  if (Number(declared) === 0) return null;
+  const header = request.headers.get("content-length") ?? "";
+  // Anything but a small, well-formed length (none, too big, garbage) is streamed.
+  if (!/^\d{1,6}$/.test(header) || Number(header) > wholeUploadBodyBytes) return request.body;
+  if (Number(header) === 0) return null;
   try {
     return await request.bytes();
   } catch (err) {

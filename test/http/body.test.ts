@@ -42,6 +42,14 @@ describe("uploadBody", () => {
     expect(await bytesOf(streamed)).toEqual(new Uint8Array([1, 2, 3]));
   });
 
+  test("a malformed declared length is not trusted: the body is streamed", async () => {
+    for (const length of ["1e3", "-1", "12abc", " "]) {
+      const body = await uploadBody(put(new Uint8Array([4, 5, 6]), { "content-length": length }));
+      expect(body).toBeInstanceOf(ReadableStream);
+      expect(await bytesOf(body)).toEqual(new Uint8Array([4, 5, 6]));
+    }
+  });
+
   test("a declared empty body is no body at all, so a commit after chunks opens nothing", async () => {
     const body = await uploadBody(put(new Uint8Array(0)));
     expect(body).toBeNull();
