@@ -3,7 +3,8 @@ import { type Digest, digestParts } from "../registry/digest.ts";
 import { type RegistryError, registryError } from "../registry/errors.ts";
 import type { GlobalBlobStore } from "../storage/blobstore.ts";
 import { type FileWriter, isPathNotFound, type StorageDriver } from "../storage/driver/driver.ts";
-import { blobDataPath, uploadDataPath, uploadPath, uploadStartedAtPath } from "../storage/paths.ts";
+import { blobDataPath, uploadDataPath, uploadPath } from "../storage/paths.ts";
+import { recordUploadStart } from "../storage/uploads.ts";
 import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 
 /** Bytes staged between releases to readers, and read per pull: few syscalls, flat memory. */
@@ -171,10 +172,7 @@ class InflightBlob {
 
   private async stage(): Promise<FileWriter> {
     const { repository } = this.target;
-    await this.driver.putContent(
-      uploadStartedAtPath(repository, this.id),
-      new Date().toISOString(),
-    );
+    await recordUploadStart(this.driver, repository, this.id, new Date());
     return this.driver.writer(uploadDataPath(repository, this.id), false);
   }
 

@@ -19,6 +19,22 @@ function chunksOf(body: UploadBody): AsyncIterable<Uint8Array> | Iterable<Uint8A
   return body instanceof Uint8Array ? [body] : body;
 }
 
+/**
+ * Writes an upload session's `startedat`, by which the purger ages it. Not synced: a crash
+ * loses an unfinished upload either way, and the purger ages a session whose record is missing
+ * or torn by its folder's time instead. The data file appears with the first bytes.
+ */
+export function recordUploadStart(
+  driver: StorageDriver,
+  repository: string,
+  id: string,
+  startedAt: Date,
+): Promise<void> {
+  return driver.putContent(uploadStartedAtPath(repository, id), startedAt.toISOString(), {
+    durable: false,
+  });
+}
+
 const uploadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface UploadSessionsOptions {
@@ -41,12 +57,7 @@ export class UploadSessions implements UploadStore {
   async start(): Promise<UploadStatus> {
     const id = crypto.randomUUID();
     const startedAt = (this.options.now ?? (() => new Date()))();
-    const { driver, repository } = this.options;
-    // Session files need no sync: a crash loses an unfinished upload either way, and the
-    // purger removes sessions by their `startedat`. The data file appears with the first bytes.
-    await driver.putContent(uploadStartedAtPath(repository, id), startedAt.toISOString(), {
-      durable: false,
-    });
+    await recordUploadStart(this.options.driver, this.options.repository, id, startedAt);
     this.options.hashStates.start(this.key(id));
     return { id, size: 0, startedAt };
   }
