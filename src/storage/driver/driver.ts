@@ -14,6 +14,10 @@ export interface FileInfo {
 export interface FileWriter {
   /** Bytes in the file, counting what existed before an append. */
   readonly size: number;
+  /**
+   * Appends `chunk`. A caller may reuse a small chunk (up to 64 KiB) once this resolves; a larger
+   * one may still be read until the next `flush`, `commit` or `close`, and must not change.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Hands buffered bytes to the backend so readers of the path see them (no fsync). */
   flush(): Promise<void>;

@@ -36,8 +36,9 @@ import {
   renameSync,
   type Stats,
   statSync,
-  write,
   writeSync,
+  writev,
+  writevSync,
 } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
@@ -58,8 +59,10 @@ import {
 } from "./driver.ts";
 
 const driverName = "filesystem";
-/** Lets a writer coalesce small chunks into fewer write(2) calls; bounds memory per upload. */
-const writeBufferBytes = 256 * 1024;
+/** Lets a writer gather chunks into fewer write(2) calls; bounds memory per upload. */
+const gatherBytes = 256 * 1024;
+/** Chunks up to this size are copied, so callers may reuse them; larger ones are held as given. */
+const copiedChunkBytes = 64 * 1024;
 /** How much is written between background syncs of a large upload. */
 const syncBehindBytes = 32 * 1024 * 1024;
 /** Writes up to this size go straight to the page cache from the event loop. */
@@ -273,17 +276,35 @@ export class FilesystemDriver implements StorageDriver {
 }
 
 const fdatasyncAsync = promisify(fdatasync);
-const writeAsync = promisify(write);
+const writevAsync = promisify(writev);
 
-/** Writes all of `bytes` at the descriptor's position (the end, for an append). */
-async function writeFully(fd: number, bytes: Uint8Array): Promise<void> {
-  // A few pages are copied to the page cache faster than a pool thread wakes up.
-  if (bytes.byteLength <= inlineWriteBytes) return writeAllInline(fd, bytes);
-  let offset = 0;
-  while (offset < bytes.byteLength) {
-    const { bytesWritten } = await writeAsync(fd, bytes, offset, bytes.byteLength - offset, null);
-    offset += bytesWritten;
+/** Writes all of `chunks`, in order, at the descriptor's position (the end, for an append). */
+async function writeAll(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    // A few pages are copied to the page cache faster than a pool thread wakes up.
+    const written =
+      byteLengthOf(rest) <= inlineWriteBytes
+        ? writevSync(fd, rest)
+        : (await writevAsync(fd, rest)).bytesWritten;
+    rest = unwritten(rest, written);
   }
+}
+
+const byteLengthOf = (chunks: readonly Uint8Array[]): number =>
+  chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+
+/** What a short write left of `chunks`. */
+function unwritten(chunks: readonly Uint8Array[], written: number): readonly Uint8Array[] {
+  let skipped = written;
+  let index = 0;
+  for (; index < chunks.length; index++) {
+    const length = (chunks[index] as Uint8Array).byteLength;
+    if (skipped < length) break;
+    skipped -= length;
+  }
+  if (index === chunks.length) return [];
+  return [(chunks[index] as Uint8Array).subarray(skipped), ...chunks.slice(index + 1)];
 }
 
 /**
@@ -437,8 +458,11 @@ type WriterState = "open" | "committed" | "closed" | "cancelled";
 /**
  * Writes larger than a few pages go through the thread pool, not the event loop: a write(2) to
  * ext4 can wait for a journal commit, and other uploads' syncs start commits all the time.
- * Small chunks are gathered into a buffer; one buffer is written while the next fills, so bytes
- * keep arriving while the disk works, and at most two buffers are held per writer.
+ * Chunks are gathered and written together with one writev(2): small ones are copied into a
+ * buffer (a request body arrives in chunks of 64 KiB and less), larger ones, such as an upstream
+ * fetch's, are held as they are, which spares the event loop a copy of every byte. One batch is
+ * written while the next gathers, so bytes keep arriving while the disk works, and about two
+ * batches are held per writer.
  *
  * Every `syncBehindBytes` a sync of what is written so far starts in the background, so the
  * disk works while bytes still arrive and a commit waits only for the tail. It syncs through a
@@ -449,7 +473,12 @@ type WriterState = "open" | "committed" | "closed" | "cancelled";
 class ThreadPoolWriter implements FileWriter {
   private state: WriterState = "open";
   private written: number;
+  /** What the next write(2) takes: chunks held as given, and filled parts of `buffer`. */
+  private gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
+  /** Where small chunks are copied to, from `filledFrom` up to `filled`. */
   private buffer: Uint8Array | undefined;
+  private filledFrom = 0;
   private filled = 0;
   /** A buffer whose write has finished, kept for reuse. */
   private spare: Uint8Array | undefined;
@@ -475,22 +504,16 @@ class ThreadPoolWriter implements FileWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen("write to");
+    if (chunk.byteLength === 0) return;
     this.written += chunk.byteLength;
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      if (this.filled === 0 && chunk.byteLength - offset >= writeBufferBytes) {
-        // A chunk as big as a buffer goes out as it is, without a copy.
-        await this.submit(chunk.subarray(offset));
-        return;
-      }
-      this.buffer ??= this.spare ?? new Uint8Array(writeBufferBytes);
-      this.spare = undefined;
-      const taken = Math.min(this.buffer.byteLength - this.filled, chunk.byteLength - offset);
-      this.buffer.set(chunk.subarray(offset, offset + taken), this.filled);
-      this.filled += taken;
-      offset += taken;
-      if (this.filled === this.buffer.byteLength) await this.submitBuffer();
+    this.gatheredBytes += chunk.byteLength;
+    if (chunk.byteLength > copiedChunkBytes) {
+      this.gatherBuffered();
+      this.gathered.push(chunk);
+    } else {
+      this.copy(chunk);
     }
+    if (this.gatheredBytes >= gatherBytes) await this.submitGathered();
   }
 
   async flush(): Promise<void> {
@@ -527,11 +550,42 @@ class ThreadPoolWriter implements FileWriter {
     await this.removeFile();
   }
 
-  /** Waits for the write in flight, then starts writing `bytes`; a failure surfaces here. */
-  private async submit(bytes: Uint8Array, reusable?: Uint8Array): Promise<void> {
+  /** Copies a small chunk after the ones before it, in a fresh buffer when this one is full. */
+  private copy(chunk: Uint8Array): void {
+    if (this.buffer && this.filled + chunk.byteLength > this.buffer.byteLength) {
+      this.gatherBuffered();
+      this.buffer = undefined;
+    }
+    if (!this.buffer) {
+      this.buffer = this.spare ?? new Uint8Array(gatherBytes);
+      this.spare = undefined;
+      this.filledFrom = 0;
+      this.filled = 0;
+    }
+    this.buffer.set(chunk, this.filled);
+    this.filled += chunk.byteLength;
+  }
+
+  /** Queues what was copied since the last time, keeping the buffer for more. */
+  private gatherBuffered(): void {
+    if (!this.buffer || this.filled === this.filledFrom) return;
+    this.gathered.push(this.buffer.subarray(this.filledFrom, this.filled));
+    this.filledFrom = this.filled;
+  }
+
+  /** Waits for the write in flight, then starts writing what was gathered; a failure surfaces here. */
+  private async submitGathered(): Promise<void> {
+    this.gatherBuffered();
+    if (this.gathered.length === 0) return;
+    const chunks = this.gathered;
+    // The buffer goes out with this batch; it is reused once the batch is written.
+    const buffer = this.buffer;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.buffer = undefined;
     await this.inFlight;
-    this.inFlight = writeFully(this.file.fd, bytes).then(() => {
-      if (reusable) this.spare = reusable;
+    this.inFlight = writeAll(this.file.fd, chunks).then(() => {
+      if (buffer) this.spare = buffer;
     });
     // Handled here so a writer dropped after a failed write is not an unhandled rejection;
     // whoever awaits it next still sees the error.
@@ -550,18 +604,9 @@ class ThreadPoolWriter implements FileWriter {
       });
   }
 
-  private async submitBuffer(): Promise<void> {
-    const buffer = this.buffer;
-    if (!buffer || this.filled === 0) return;
-    const filled = buffer.subarray(0, this.filled);
-    this.buffer = undefined;
-    this.filled = 0;
-    await this.submit(filled, buffer);
-  }
-
   /** Everything handed to `write` is with the kernel once this resolves. */
   private async drain(): Promise<void> {
-    await this.submitBuffer();
+    await this.submitGathered();
     await this.inFlight;
   }
 

@@ -372,8 +372,11 @@ export function driverSuite(
         const writer = await driver.writer("/w/big", false);
         const hasher = new Bun.CryptoHasher("sha256");
         let total = 0;
+        // Tiny, 64 KiB (a request body's) and larger (an upstream fetch's) chunks, interleaved.
+        const sizes = (i: number) =>
+          i % 13 === 0 ? 1 + i : i % 7 === 0 ? 100_000 + i * 997 : 64 * 1024;
         for (let i = 0; i < 260; i++) {
-          const chunk = pattern(i % 13 === 0 ? 1 + i : 64 * 1024, i);
+          const chunk = pattern(sizes(i), i);
           hasher.update(chunk);
           total += chunk.byteLength;
           await writer.write(chunk);
