@@ -88,11 +88,15 @@ export function markdown(report: Report): string {
     const fetches = r.extra?.upstreamFetches as
       | { skiff: number[]; distribution: number[] }
       | undefined;
-    const note = p99
+    const detail = p99
       ? `p99 ${fmt(p99.skiff)} / ${fmt(p99.distribution)} ms`
       : fetches
         ? `upstream fetches ${fetches.skiff.join(",")} / ${fetches.distribution.join(",")}`
         : (r.note ?? "");
+    const roundsRun = r.skiff.samples.length;
+    const note = [detail, roundsRun === report.rounds ? "" : `${roundsRun} rounds`]
+      .filter(Boolean)
+      .join("; ");
     const other = r.distribution
       ? `${fmt(r.distribution.median)} ${r.unit} (${range(r.distribution)})`
       : "n/a";

@@ -27,6 +27,12 @@ import { summarize } from "./stats.ts";
 import { startTarget, type TargetName, targetNames } from "./targets.ts";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+/**
+ * A cold mirror pull takes under a second and its spread is as wide as the target's margin
+ * (Distribution's medians moved 0.42–0.68 s between runs of one hour), so it gets more rounds
+ * for a steadier median; together they add about 30 s.
+ */
+const mirrorRounds = Number(process.env.BENCH_MIRROR_ROUNDS ?? Math.max(rounds, 11));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = 50;
 const only = process.env.BENCH_ONLY?.split(",");
@@ -56,18 +62,19 @@ async function ensureTools(): Promise<void> {
 
 const wanted = (name: string) => !only || only.some((key) => name.toLowerCase().includes(key));
 
-/** Runs `measure` for skiff and Distribution in alternation, `rounds` times. */
+/** Runs `measure` for skiff and Distribution in alternation, `times` rounds. */
 async function alternate(
   name: string,
   unit: string,
   higherIsBetter: boolean,
   measure: (target: TargetName, round: number) => Promise<number>,
   extra?: () => Record<string, unknown>,
+  times = rounds,
 ): Promise<void> {
   if (!wanted(name)) return;
   console.log(`• ${name}`);
   const samples: Record<TargetName, number[]> = { skiff: [], distribution: [] };
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < times; round++) {
     for (const target of targetNames) {
       await settle();
       samples[target].push(await measure(target, round));
@@ -311,20 +318,27 @@ async function mirrorScenarios(binary: string, work: string): Promise<void> {
     await pushMonolithic(upstream.url, "mirror/herd", generated(herdSize, 21), herdDigest);
 
     const warm: Record<TargetName, number[]> = { skiff: [], distribution: [] };
-    await alternate("mirror cold pull, 5 × 32 MiB image", "s", false, async (target, round) => {
-      const mirror = await startTarget(target, binary, work, `mirror-${round}`, {
-        cache: "inmemory",
-        proxy: upstream.url,
-      });
-      try {
-        const cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
-        warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
-        return cold;
-      } finally {
-        await mirror.stop();
-        await rm(join(work, `${target}-mirror-${round}`), { recursive: true, force: true });
-      }
-    });
+    await alternate(
+      "mirror cold pull, 5 × 32 MiB image",
+      "s",
+      false,
+      async (target, round) => {
+        const mirror = await startTarget(target, binary, work, `mirror-${round}`, {
+          cache: "inmemory",
+          proxy: upstream.url,
+        });
+        try {
+          const cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
+          warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
+          return cold;
+        } finally {
+          await mirror.stop();
+          await rm(join(work, `${target}-mirror-${round}`), { recursive: true, force: true });
+        }
+      },
+      undefined,
+      mirrorRounds,
+    );
     if (wanted("mirror"))
       results.push({
         name: "mirror warm pull, 5 × 32 MiB image",
