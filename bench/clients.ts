@@ -52,7 +52,8 @@ export async function curlPull(url: string, name: string, digest: string): Promi
 
 export async function pullBlob(url: string, name: string, digest: string): Promise<number> {
   const response = await fetch(`${url}/v2/${name}/blobs/${digest}`);
-  if (response.status !== 200) throw new Error(`pull: ${response.status}`);
+  if (response.status !== 200)
+    throw new Error(`pull ${url} ${digest}: ${response.status} ${await response.text()}`);
   return drain(response);
 }
 

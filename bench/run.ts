@@ -7,7 +7,13 @@
 import { rm } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freePort, type ServerProcess, tempDir } from "../test/support/process.ts";
+import {
+  buildBinary,
+  freePort,
+  logsOnFailure,
+  type ServerProcess,
+  tempDir,
+} from "../test/support/process.ts";
 import { s3rverCredentials, startS3rver } from "../test/support/s3rver.ts";
 import { digestOfGenerated, generated, mib } from "./bodies.ts";
 import {
@@ -327,9 +333,12 @@ async function mirrorScenarios(binary: string, work: string): Promise<void> {
           cache: "inmemory",
           proxy: upstream.url,
         });
+        let cold = 0;
         try {
-          const cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
-          warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
+          await logsOnFailure(() => [mirror, upstream])(async () => {
+            cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
+            warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
+          })();
           return cold;
         } finally {
           await mirror.stop();
