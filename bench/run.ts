@@ -323,28 +323,39 @@ async function mirrorScenarios(binary: string, work: string): Promise<void> {
     const herdDigest = await digestOfGenerated(herdSize, 21);
     await pushMonolithic(upstream.url, "mirror/herd", generated(herdSize, 21), herdDigest);
 
+    /** A fresh mirror of `upstream` for one measurement; on failure, both servers' output. */
+    const withMirror = async (
+      target: TargetName,
+      label: string,
+      measure: (mirror: ServerProcess) => Promise<number>,
+    ): Promise<number> => {
+      const mirror = await startTarget(target, binary, work, label, {
+        cache: "inmemory",
+        proxy: upstream.url,
+      });
+      let result = 0;
+      try {
+        await logsOnFailure(() => [mirror, upstream])(async () => {
+          result = await measure(mirror);
+        })();
+        return result;
+      } finally {
+        await mirror.stop();
+        await rm(join(work, `${target}-${label}`), { recursive: true, force: true });
+      }
+    };
+
     const warm: Record<TargetName, number[]> = { skiff: [], distribution: [] };
     await alternate(
       "mirror cold pull, 5 × 32 MiB image",
       "s",
       false,
-      async (target, round) => {
-        const mirror = await startTarget(target, binary, work, `mirror-${round}`, {
-          cache: "inmemory",
-          proxy: upstream.url,
-        });
-        let cold = 0;
-        try {
-          await logsOnFailure(() => [mirror, upstream])(async () => {
-            cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
-            warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
-          })();
+      (target, round) =>
+        withMirror(target, `mirror-${round}`, async (mirror) => {
+          const cold = await timed(() => pullImage(mirror.url, "mirror/app", "latest"));
+          warm[target].push(await timed(() => pullImage(mirror.url, "mirror/app", "latest")));
           return cold;
-        } finally {
-          await mirror.stop();
-          await rm(join(work, `${target}-mirror-${round}`), { recursive: true, force: true });
-        }
-      },
+        }),
       undefined,
       mirrorRounds,
     );
@@ -362,24 +373,19 @@ async function mirrorScenarios(binary: string, work: string): Promise<void> {
       "herd: 20 clients of one uncached 64 MiB blob via mirror",
       "s",
       false,
-      async (target, round) => {
-        const mirror = await startTarget(target, binary, work, `herd-${round}`, {
-          cache: "inmemory",
-          proxy: upstream.url,
-        });
-        const before = upstreamFetches(upstream, herdDigest);
-        try {
-          return await timed(() =>
-            Promise.all(
-              Array.from({ length: 20 }, () => pullBlob(mirror.url, "mirror/herd", herdDigest)),
-            ),
-          );
-        } finally {
-          fetches[target].push(upstreamFetches(upstream, herdDigest) - before);
-          await mirror.stop();
-          await rm(join(work, `${target}-herd-${round}`), { recursive: true, force: true });
-        }
-      },
+      (target, round) =>
+        withMirror(target, `herd-${round}`, async (mirror) => {
+          const before = upstreamFetches(upstream, herdDigest);
+          try {
+            return await timed(() =>
+              Promise.all(
+                Array.from({ length: 20 }, () => pullBlob(mirror.url, "mirror/herd", herdDigest)),
+              ),
+            );
+          } finally {
+            fetches[target].push(upstreamFetches(upstream, herdDigest) - before);
+          }
+        }),
       () => ({ upstreamFetches: { skiff: fetches.skiff, distribution: fetches.distribution } }),
     );
   } finally {
