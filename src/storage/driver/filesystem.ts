@@ -29,6 +29,7 @@
  */
 import {
   closeSync,
+  constants,
   fdatasync,
   fstatSync,
   mkdirSync,
@@ -37,8 +38,6 @@ import {
   type Stats,
   statSync,
   writeSync,
-  writev,
-  writevSync,
 } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
@@ -57,16 +56,15 @@ import {
   type StorageDriver,
   type WalkFn,
 } from "./driver.ts";
+import { ThreadPoolWriter } from "./poolwriter.ts";
 
 const driverName = "filesystem";
-/** Lets a writer gather chunks into fewer write(2) calls; bounds memory per upload. */
-const gatherBytes = 256 * 1024;
-/** Chunks up to this size are copied, so callers may reuse them; larger ones are held as given. */
-const copiedChunkBytes = 64 * 1024;
-/** How much is written between background syncs of a large upload. */
-const syncBehindBytes = 32 * 1024 * 1024;
-/** Writes up to this size go straight to the page cache from the event loop. */
-const inlineWriteBytes = 64 * 1024;
+/**
+ * Writers put each batch at its own offset, so they open without O_APPEND (Linux appends a
+ * pwrite to an O_APPEND file wherever it was aimed) and start at the size they find.
+ */
+const appendFlags = constants.O_WRONLY | constants.O_CREAT;
+const truncateFlags = appendFlags | constants.O_TRUNC;
 const temporaryPattern = /^\..+\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Errors that mean "nothing there": a missing entry, or a file where a directory should be. */
 const missingCodes = ["ENOENT", "ENOTDIR"];
@@ -169,10 +167,11 @@ export class FilesystemDriver implements StorageDriver {
     const full = this.filePath(path);
     let file: Descriptor | undefined;
     try {
-      file = await this.openCreatingParents(full, append ? "a" : "w");
+      file = await this.openCreatingParents(full, append ? appendFlags : truncateFlags);
       const opened = fstatSync(file.fd);
       const removeOwnFile = () => removeIfSameFile(full, opened);
-      return new ThreadPoolWriter(file, opened.size, removeOwnFile, () => syncInBackground(full));
+      const syncBehind = () => syncInBackground(full);
+      return new ThreadPoolWriter(file, opened.size, removeOwnFile, syncBehind, driverName);
     } catch (err) {
       await file?.close();
       throw translate(err, path);
@@ -259,11 +258,11 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  private open(full: string, flags: "r" | "a" | "w"): Descriptor {
+  private open(full: string, flags: "r" | number): Descriptor {
     return new Descriptor(openSync(full, flags), this.dropped);
   }
 
-  private openCreatingParents(full: string, flags: "a" | "w"): Promise<Descriptor> {
+  private openCreatingParents(full: string, flags: number): Promise<Descriptor> {
     return creatingParents(full, () => this.open(full, flags));
   }
 
@@ -276,36 +275,6 @@ export class FilesystemDriver implements StorageDriver {
 }
 
 const fdatasyncAsync = promisify(fdatasync);
-const writevAsync = promisify(writev);
-
-/** Writes all of `chunks`, in order, at the descriptor's position (the end, for an append). */
-async function writeAll(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    // A few pages are copied to the page cache faster than a pool thread wakes up.
-    const written =
-      byteLengthOf(rest) <= inlineWriteBytes
-        ? writevSync(fd, rest)
-        : (await writevAsync(fd, rest)).bytesWritten;
-    rest = unwritten(rest, written);
-  }
-}
-
-const byteLengthOf = (chunks: readonly Uint8Array[]): number =>
-  chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-
-/** What a short write left of `chunks`. */
-function unwritten(chunks: readonly Uint8Array[], written: number): readonly Uint8Array[] {
-  let skipped = written;
-  let index = 0;
-  for (; index < chunks.length; index++) {
-    const length = (chunks[index] as Uint8Array).byteLength;
-    if (skipped < length) break;
-    skipped -= length;
-  }
-  if (index === chunks.length) return [];
-  return [(chunks[index] as Uint8Array).subarray(skipped), ...chunks.slice(index + 1)];
-}
 
 /**
  * A plain descriptor rather than a `FileHandle`, which Bun turns into an uncaught error when one
@@ -451,167 +420,4 @@ function closedAtEnd(
     },
     { highWaterMark: 0 },
   );
-}
-
-type WriterState = "open" | "committed" | "closed" | "cancelled";
-
-/**
- * Writes larger than a few pages go through the thread pool, not the event loop: a write(2) to
- * ext4 can wait for a journal commit, and other uploads' syncs start commits all the time.
- * Chunks are gathered and written together with one writev(2): small ones are copied into a
- * buffer (a request body arrives in chunks of 64 KiB and less), larger ones, such as an upstream
- * fetch's, are held as they are, which spares the event loop a copy of every byte. One batch is
- * written while the next gathers, so bytes keep arriving while the disk works, and about two
- * batches are held per writer.
- *
- * Every `syncBehindBytes` a sync of what is written so far starts in the background, so the
- * disk works while bytes still arrive and a commit waits only for the tail. It syncs through a
- * descriptor of its own: the kernel reports a writeback error once to each open file, so the
- * writer's own sync at commit still sees an error the background one met, and nobody (not a
- * chunk's answer, nor `close`) waits for a background sync.
- */
-class ThreadPoolWriter implements FileWriter {
-  private state: WriterState = "open";
-  private written: number;
-  /** What the next write(2) takes: chunks held as given, and filled parts of `buffer`. */
-  private gathered: Uint8Array[] = [];
-  private gatheredBytes = 0;
-  /** Where small chunks are copied to, from `filledFrom` up to `filled`. */
-  private buffer: Uint8Array | undefined;
-  private filledFrom = 0;
-  private filled = 0;
-  /** A buffer whose write has finished, kept for reuse. */
-  private spare: Uint8Array | undefined;
-  /** The write in flight: writes go out one at a time, in order. */
-  private inFlight: Promise<void> = Promise.resolve();
-  /** The background sync in flight, and the size when it started. */
-  private syncing: Promise<void> | undefined;
-  private syncMark: number;
-
-  constructor(
-    private readonly file: Descriptor,
-    initialSize: number,
-    private readonly removeFile: () => Promise<void>,
-    private readonly syncFile: () => Promise<void>,
-  ) {
-    this.written = initialSize;
-    this.syncMark = initialSize;
-  }
-
-  get size(): number {
-    return this.written;
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    this.assertOpen("write to");
-    if (chunk.byteLength === 0) return;
-    this.written += chunk.byteLength;
-    this.gatheredBytes += chunk.byteLength;
-    if (chunk.byteLength > copiedChunkBytes) {
-      this.gatherBuffered();
-      this.gathered.push(chunk);
-    } else {
-      this.copy(chunk);
-    }
-    if (this.gatheredBytes >= gatherBytes) await this.submitGathered();
-  }
-
-  async flush(): Promise<void> {
-    this.assertOpen("flush");
-    await this.drain();
-  }
-
-  async commit(): Promise<void> {
-    this.assertOpen("commit");
-    await this.drain();
-    await fdatasyncAsync(this.file.fd);
-    this.state = "committed";
-  }
-
-  async close(): Promise<void> {
-    if (this.state === "closed" || this.state === "cancelled") return;
-    const unwritten = this.state === "open";
-    this.state = "closed";
-    try {
-      if (unwritten) await this.drain();
-    } finally {
-      await this.file.close();
-    }
-  }
-
-  async cancel(): Promise<void> {
-    if (this.state === "cancelled") return;
-    const stillOpen = this.state !== "closed";
-    this.state = "cancelled";
-    if (stillOpen) {
-      await this.inFlight.catch(() => undefined);
-      await this.file.close();
-    }
-    await this.removeFile();
-  }
-
-  /** Copies a small chunk after the ones before it, in a fresh buffer when this one is full. */
-  private copy(chunk: Uint8Array): void {
-    if (this.buffer && this.filled + chunk.byteLength > this.buffer.byteLength) {
-      this.gatherBuffered();
-      this.buffer = undefined;
-    }
-    if (!this.buffer) {
-      this.buffer = this.spare ?? new Uint8Array(gatherBytes);
-      this.spare = undefined;
-      this.filledFrom = 0;
-      this.filled = 0;
-    }
-    this.buffer.set(chunk, this.filled);
-    this.filled += chunk.byteLength;
-  }
-
-  /** Queues what was copied since the last time, keeping the buffer for more. */
-  private gatherBuffered(): void {
-    if (!this.buffer || this.filled === this.filledFrom) return;
-    this.gathered.push(this.buffer.subarray(this.filledFrom, this.filled));
-    this.filledFrom = this.filled;
-  }
-
-  /** Waits for the write in flight, then starts writing what was gathered; a failure surfaces here. */
-  private async submitGathered(): Promise<void> {
-    this.gatherBuffered();
-    if (this.gathered.length === 0) return;
-    const chunks = this.gathered;
-    // The buffer goes out with this batch; it is reused once the batch is written.
-    const buffer = this.buffer;
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    this.buffer = undefined;
-    await this.inFlight;
-    this.inFlight = writeAll(this.file.fd, chunks).then(() => {
-      if (buffer) this.spare = buffer;
-    });
-    // Handled here so a writer dropped after a failed write is not an unhandled rejection;
-    // whoever awaits it next still sees the error.
-    this.inFlight.catch(() => undefined);
-    this.startSyncBehind();
-  }
-
-  /** Starts a background sync once enough was written since the last one, if none is running. */
-  private startSyncBehind(): void {
-    if (this.syncing || this.written - this.syncMark < syncBehindBytes) return;
-    this.syncMark = this.written;
-    this.syncing = this.inFlight
-      .then(this.syncFile, () => undefined)
-      .finally(() => {
-        this.syncing = undefined;
-      });
-  }
-
-  /** Everything handed to `write` is with the kernel once this resolves. */
-  private async drain(): Promise<void> {
-    await this.submitGathered();
-    await this.inFlight;
-  }
-
-  private assertOpen(action: string): void {
-    if (this.state !== "open")
-      throw new Error(`${driverName}: cannot ${action} a ${this.state} writer`);
-  }
 }
