@@ -7,8 +7,11 @@ import { blobDataPath, uploadDataPath, uploadPath } from "../storage/paths.ts";
 import { recordUploadStart } from "../storage/uploads.ts";
 import { type MirrorMetrics, noMirrorMetrics } from "./metrics.ts";
 
-/** Bytes staged between releases to readers, and read per pull: few syscalls, flat memory. */
-const releaseStep = 1024 * 1024;
+/**
+ * Bytes between checkpoints of what the staging file holds, for readers that fell out of memory;
+ * and the most one pull reads back from it. Few syscalls, flat memory.
+ */
+const storeStep = 1024 * 1024;
 const readStep = 1024 * 1024;
 /**
  * The newest upstream bytes kept in memory: readers that keep up never read the file back. Kept
@@ -37,13 +40,13 @@ export interface StreamingBlob {
 
 /**
  * One upstream fetch per digest, however many clients ask at once. The fetch writes into a
- * staging upload; every client tails that file as it grows (the newest 2 MiB are also kept in
- * memory, so clients that keep up are served without reading the file back), so no client waits
- * for the whole blob and memory stays bounded. The last bytes are released only after the
- * digest verifies: a lying upstream can truncate a response, never complete it with wrong
- * bytes. A blob that fails verification is deleted, never linked. A verified blob is synced,
- * moved and linked after its readers have it all, so a cold pull does not wait for the disk;
- * `settled` waits for that.
+ * staging upload and keeps the newest 2 MiB in memory: a client that keeps up is handed each
+ * chunk as it arrives, one that falls behind reads the staging file back, so no client waits
+ * for the whole blob and memory stays bounded. The last byte is released only after the digest
+ * verifies: a lying upstream can truncate a response, never complete it with wrong bytes. A
+ * blob that fails verification is deleted, never linked. A verified blob is synced, moved and
+ * linked after its readers have it all, so a cold pull does not wait for the disk; `settled`
+ * waits for that.
  */
 export class BlobFetcher {
   private readonly inflight = new Map<string, InflightBlob>();
@@ -81,6 +84,16 @@ export class BlobFetcher {
   }
 }
 
+/** A client reading the blob as it arrives. */
+interface Reader {
+  position: number;
+  readonly controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Caught up: the fetch serves it again as soon as there are new bytes. */
+  parked: boolean;
+  /** Reading the staging file back for it. */
+  busy: boolean;
+}
+
 class InflightBlob {
   readonly ready: Promise<number | undefined>;
   readonly finished: Promise<void>;
@@ -89,14 +102,18 @@ class InflightBlob {
   private resolveFinished!: () => void;
   private readonly links: FetchTarget["link"][] = [];
   private readonly id = crypto.randomUUID();
+  /** Bytes received, hashed and handed to the writer. */
   private written = 0;
+  /** Bytes the staging file is known to hold, and the last checkpoint asked for. */
+  private stored = 0;
+  private storing = 0;
   private readonly recent = new RecentChunks(recentBytes);
+  /** Bytes readers may have; all of them (`done`) only once verified. */
   private released = 0;
   private done = false;
   private committed = false;
   private failure?: RegistryError;
-  private wake: () => void = () => {};
-  private progress: Promise<void>;
+  private readonly readers = new Set<Reader>();
 
   constructor(
     private readonly digest: Digest,
@@ -114,7 +131,6 @@ class InflightBlob {
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
-    this.progress = this.nextProgress();
   }
 
   alsoLink(link: FetchTarget["link"]): void {
@@ -126,24 +142,79 @@ class InflightBlob {
   }
 
   subscribe(): ReadableStream<Uint8Array> {
-    let position = 0;
+    let reader: Reader;
     return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        for (;;) {
-          if (this.failure) return controller.error(this.failure);
-          if (position < this.released) {
-            const chunk =
-              this.recent.slice(position, this.released) ??
-              (await this.read(position, this.released));
-            position += chunk.byteLength;
-            controller.enqueue(chunk);
-            return;
-          }
-          if (this.done) return controller.close();
-          await this.progress;
-        }
+      start: (controller) => {
+        reader = { position: 0, controller, parked: false, busy: false };
+        this.readers.add(reader);
+      },
+      pull: () => this.serve(reader),
+      cancel: () => {
+        this.readers.delete(reader);
       },
     });
+  }
+
+  /**
+   * Hands `reader` its next bytes, from memory or else from the staging file, or parks it until
+   * the fetch has more. A parked reader is served straight from the fetch's loop, which spares
+   * a promise hop per chunk on the path every cold pull takes.
+   */
+  private serve(reader: Reader): Promise<void> | undefined {
+    if (reader.busy) return;
+    reader.parked = false;
+    if (this.failure) {
+      this.finish(reader, this.failure);
+    } else if (reader.position < this.released) {
+      const chunk = this.recent.slice(reader.position, this.released);
+      if (chunk) this.hand(reader, chunk);
+      else if (reader.position < this.stored) return this.readBack(reader);
+      else reader.parked = true;
+    } else if (this.done) {
+      this.finish(reader);
+    } else {
+      reader.parked = true;
+    }
+  }
+
+  private async readBack(reader: Reader): Promise<void> {
+    reader.busy = true;
+    try {
+      this.hand(reader, await this.read(reader.position, Math.min(this.released, this.stored)));
+    } catch (err) {
+      this.finish(reader, err);
+    } finally {
+      reader.busy = false;
+    }
+  }
+
+  private hand(reader: Reader, chunk: Uint8Array): void {
+    reader.position += chunk.byteLength;
+    reader.controller.enqueue(chunk);
+  }
+
+  /** Ends a reader's stream: closed once it has everything, or errored. */
+  private finish(reader: Reader, err?: unknown): void {
+    this.readers.delete(reader);
+    try {
+      if (err === undefined) reader.controller.close();
+      else reader.controller.error(err);
+    } catch {
+      // Its client tore the stream down first: nothing left to tell.
+    }
+  }
+
+  /** Serves the readers that are waiting for bytes. */
+  private wakeReaders(): void {
+    for (const reader of this.readers) {
+      if (!reader.parked) continue;
+      try {
+        this.serve(reader);
+      } catch {
+        // A stream its client has torn down refuses bytes; that reader is simply gone.
+        this.readers.delete(reader);
+      }
+    }
   }
 
   private async run(): Promise<void> {
@@ -177,8 +248,9 @@ class InflightBlob {
   }
 
   /**
-   * Streams the body to storage, flushing every MiB so readers can follow; everything but the
-   * last byte is released as it lands, the last byte only once the digest verified.
+   * Streams the body to storage and to the readers: everything but the last byte is released as
+   * it arrives (without a declared size, each chunk once the next one comes), the last byte only
+   * once the digest verified.
    */
   private async pump(
     body: ReadableStream<Uint8Array>,
@@ -186,7 +258,6 @@ class InflightBlob {
     size: number | undefined,
   ): Promise<void> {
     const hasher = new Bun.CryptoHasher(digestParts(this.digest).algorithm);
-    let unflushed = 0;
     for await (const chunk of body) {
       if (size !== undefined && this.written + chunk.byteLength > size)
         throw registryError(
@@ -199,13 +270,11 @@ class InflightBlob {
       await writer.write(chunk);
       this.recent.add(this.written, chunk);
       this.written += chunk.byteLength;
-      unflushed += chunk.byteLength;
       this.metrics.bytesFromUpstream(chunk.byteLength);
-      if (unflushed >= releaseStep) {
-        await writer.flush();
-        unflushed = 0;
-        this.release(this.written - 1);
-      }
+      this.release(
+        size === undefined ? this.written - chunk.byteLength : Math.min(this.written, size - 1),
+      );
+      if (this.written - this.storing >= storeStep) this.checkpoint(writer);
     }
     const actual = `${digestParts(this.digest).algorithm}:${hasher.digest("hex")}`;
     if (actual !== this.digest || (size !== undefined && this.written !== size)) {
@@ -217,10 +286,31 @@ class InflightBlob {
       );
     }
     // Verified: readers get the rest now, while the blob is made durable and moved into place.
-    await writer.flush();
     this.release(this.written, true);
+    await writer.flush();
+    this.markStored(this.written);
     await writer.commit();
     await writer.close();
+  }
+
+  /**
+   * Notes what the staging file holds once the writer has it, for readers that fell behind the
+   * memory window. Not awaited: the fetch goes on receiving while the pool writes, and a write
+   * error reaches the fetch at its next write or flush.
+   */
+  private checkpoint(writer: FileWriter): void {
+    const mark = this.written;
+    this.storing = mark;
+    writer.flush().then(
+      () => this.markStored(mark),
+      () => undefined,
+    );
+  }
+
+  private markStored(mark: number): void {
+    if (mark <= this.stored) return;
+    this.stored = mark;
+    this.wakeReaders();
   }
 
   private async commit(size: number | undefined): Promise<void> {
@@ -242,9 +332,9 @@ class InflightBlob {
 
   /** Lets readers have the bytes before `upTo`; `last` once they are all there and verified. */
   private release(upTo: number, last = false): void {
-    this.released = upTo;
+    this.released = Math.max(this.released, upTo);
     this.done = last;
-    this.notify();
+    this.wakeReaders();
   }
 
   private async fail(err: unknown): Promise<void> {
@@ -257,7 +347,7 @@ class InflightBlob {
           502,
         );
     this.rejectReady(this.failure);
-    this.notify();
+    this.wakeReaders();
     await this.removeStaging();
   }
 
@@ -281,18 +371,6 @@ class InflightBlob {
         this.committed = this.committed || (await this.global.exists(this.digest));
       }
     }
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.progress = this.nextProgress();
-    wake();
-  }
-
-  private nextProgress(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
   }
 }
 

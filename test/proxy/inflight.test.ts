@@ -14,23 +14,40 @@ const mib = 1024 * 1024;
 const content = new Uint8Array(6 * mib).map((_, i) => (i * 7 + (i >> 16)) & 255);
 const digest = digestOf(content);
 
-/** An upstream whose body the test feeds piece by piece. */
-function controlledUpstream() {
+/**
+ * An upstream whose body the test feeds piece by piece, in 64 KiB chunks: `sends` instead of
+ * the blob's bytes (a lying upstream), with or without a Content-Length.
+ */
+function controlledUpstream(sends = content, declared = true) {
   let feed!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       feed = controller;
     },
   });
+  const headers: Record<string, string> = declared
+    ? { "content-length": String(content.byteLength) }
+    : {};
   return {
-    open: async () =>
-      new Response(body, { headers: { "content-length": String(content.byteLength) } }),
+    open: async () => new Response(body, { headers }),
     send(from: number, to: number) {
       for (let at = from; at < to; at += 64 * 1024)
-        feed.enqueue(content.slice(at, Math.min(to, at + 64 * 1024)));
+        feed.enqueue(sends.slice(at, Math.min(to, at + 64 * 1024)));
     },
     end: () => feed.close(),
   };
+}
+
+/** Everything a stream gave before it ended, and whether it ended in an error. */
+async function readAll(stream: ReadableStream<Uint8Array>) {
+  const chunks: Uint8Array[] = [];
+  const reader = stream.getReader();
+  try {
+    await readUntil(reader, chunks);
+    return { bytes: joined(chunks), failed: false };
+  } catch {
+    return { bytes: joined(chunks), failed: true };
+  }
 }
 
 /** Reads from `reader` until at least `atLeast` bytes were collected in total, or the end. */
@@ -129,4 +146,33 @@ describe.each(drivers)("BlobFetcher on %s storage", (_, makeDriver) => {
     linked();
     await fetcher.settled();
   });
+  test.each([
+    ["declares its size", true, content.byteLength - 1],
+    ["declares no size", false, content.byteLength - 64 * 1024],
+  ])(
+    "an upstream that %s and lies in its last byte: readers get the true bytes before it, then an error",
+    async (_, declared, releasedBefore) => {
+      const driver = await makeDriver();
+      const fetcher = new BlobFetcher(driver, new GlobalBlobStore(driver));
+      const lie = content.slice();
+      lie[lie.byteLength - 1] = ((lie[lie.byteLength - 1] ?? 0) + 1) & 255;
+      const upstream = controlledUpstream(lie, declared);
+      const target: FetchTarget = {
+        repository: "mirror/app",
+        open: upstream.open,
+        link: async () => {},
+      };
+
+      const fetched = await fetcher.fetch(digest, target);
+      upstream.send(0, content.byteLength);
+      upstream.end();
+      const { bytes, failed } = await readAll(fetched.stream);
+
+      expect(failed).toBe(true);
+      expect(bytes.byteLength).toBe(releasedBefore);
+      expect(bytes).toEqual(content.subarray(0, releasedBefore));
+      await fetcher.settled();
+      await expect(driver.stat(blobDataPath(digest))).rejects.toThrow();
+    },
+  );
 });
