@@ -82,7 +82,8 @@ export class ProxyManifestStore implements ManifestStore {
 
 /**
  * Tags of a mirrored repository: the upstream says what a tag points at now (HEAD); the local
- * copy answers when it matches, and whenever the upstream is down or failing.
+ * copy answers when it matches, and whenever the upstream is down or failing. A tag this mirror
+ * has never seen is fetched straight away (GET), as its manifest is needed either way.
  */
 export class ProxyTagStore implements TagStore {
   constructor(
@@ -92,6 +93,9 @@ export class ProxyTagStore implements TagStore {
 
   async resolve(tag: string): Promise<Digest> {
     const { route, local, logger } = this.options;
+    const known = await local.tags.resolve(tag).catch(() => undefined);
+    // A tag never pulled here: its manifest is fetched anyway, so asking first is a wasted trip.
+    if (known === undefined) return (await this.manifests.fetch(tag, tag)).digest;
     let response: Response;
     try {
       response = await route.upstream.client.manifest("HEAD", route.remoteName, tag);
@@ -104,8 +108,7 @@ export class ProxyTagStore implements TagStore {
       throw registryError("MANIFEST_UNKNOWN", "manifest unknown to the upstream registry", { tag });
     const current = response.headers.get("docker-content-digest");
     if (current && isDigest(current) && (await this.hasLocally(current))) {
-      if ((await local.tags.resolve(tag).catch(() => undefined)) !== current)
-        await local.tags.tag(tag, current);
+      if (known !== current) await local.tags.tag(tag, current);
       return current;
     }
     logger.debug("mirror: fetching manifest", { repository: route.localName, tag });

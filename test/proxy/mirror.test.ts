@@ -57,6 +57,22 @@ describe("pull through", () => {
     expect(up.count("GET", image.layers[0] as string)).toBe(before);
   });
 
+  test("a tag never pulled costs one upstream GET; a known tag is checked with a HEAD", async () => {
+    const up = await upstream();
+    const image = await pushImage(seeder(up), "org/app", "v1");
+    const mirror = await mirrorOf([{ prefix: "", url: up.url }]);
+    const get = () =>
+      mirror.request("GET", "/v2/org/app/manifests/v1", {
+        headers: { Accept: mediaTypes.ociManifest },
+      });
+    const first = await get();
+    expect(first.headers.get("docker-content-digest")).toBe(image.digest);
+    expect([up.count("HEAD", "/manifests/v1"), up.count("GET", "/manifests/v1")]).toEqual([0, 1]);
+    const again = await get();
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(image.manifest);
+    expect([up.count("HEAD", "/manifests/v1"), up.count("GET", "/manifests/v1")]).toEqual([1, 1]);
+  });
+
   test("a Docker schema2 image and a manifest list", async () => {
     const up = await upstream();
     const amd = await pushImage(seeder(up), "multi", "amd64", 1, 1, mediaTypes.dockerManifest);
