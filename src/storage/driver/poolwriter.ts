@@ -125,8 +125,8 @@ export class ThreadPoolWriter implements FileWriter {
     const unwritten = this.state === "open";
     this.state = "closed";
     try {
+      // A committed writer was drained by its commit, and takes no writes since.
       if (unwritten) await this.drain();
-      else await this.settle();
     } finally {
       await this.file.close();
     }
